@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
+from sandbox.core import bind
 from sandbox.personio import PersonioEmulator
-from sandbox.server import bind, serve_all
+from sandbox.server import serve_all
 from sandbox.staffomatic import StaffomaticEmulator
 
 
-def describe(personio: PersonioEmulator, staffomatic: StaffomaticEmulator, host: str,
-             personio_port: int, staffomatic_port: int) -> str:
+def describe(
+    personio: PersonioEmulator,
+    staffomatic: StaffomaticEmulator,
+    host: str,
+    personio_port: int,
+    staffomatic_port: int,
+) -> str:
     """What the sandbox serves: URLs, credentials and the size of each collection."""
     lines = [
         f"Personio    http://{host}:{personio_port}   (v1 and v2 API, admin under /_sandbox/)",
@@ -54,10 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(describe(personio, staffomatic, args.host, args.personio_port, args.staffomatic_port))
     sys.stdout.flush()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_all([(personio, sockets[0]), (staffomatic, sockets[1])]))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

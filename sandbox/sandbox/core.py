@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
+import socket
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -299,6 +300,16 @@ class Emulator:
             except (ValueError, TypeError, AttributeError, SandboxError) as exc:
                 return JSONResponse({"error": f"cannot set faults: {exc}"}, status_code=400)
         return JSONResponse(asdict(self.faults))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0 picks a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _size(value: Any) -> int:

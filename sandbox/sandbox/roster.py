@@ -77,7 +77,9 @@ def _email(first: str, last: str) -> str:
     return f"{first.lower()}.{plain}@{DOMAIN}"
 
 
-def _both(pid: int, first: str, last: str, office: str, dept: str, team: str, **kw: object) -> Person:
+def _both(
+    pid: int, first: str, last: str, office: str, dept: str, team: str, **kw: object
+) -> Person:
     email = _email(first, last)
     return Person(pid, first, last, office, dept, team, email, email, **kw)  # type: ignore[arg-type]
 
@@ -92,24 +94,49 @@ PEOPLE: tuple[Person, ...] = (
     _both(1001, "Anna", "Schmidt", "Berlin", "Kitchen", "Early shift", linked=True),
     _both(1002, "Ben", "Müller", "Berlin", "Service", "Late shift", weekly_hours=30.0),
     Person(
-        1003, "Clara", "Weber", "Berlin", "Service", "Early shift",
-        personio_email=f"clara.weber@{DOMAIN}", staffomatic_email=f"Clara.Weber@{DOMAIN.title()}",
+        1003,
+        "Clara",
+        "Weber",
+        "Berlin",
+        "Service",
+        "Early shift",
+        personio_email=f"clara.weber@{DOMAIN}",
+        staffomatic_email=f"Clara.Weber@{DOMAIN.title()}",
     ),
     _personio_only(1004, "David", "Fischer", "Berlin", "Bar", "Late shift", weekly_hours=20.0),
     Person(1005, "Eva", "Wagner", "Hamburg", "Kitchen", "Early shift", personio_email=""),
     _personio_only(1006, "Felix", "Becker", "Hamburg", "Logistics", "Early shift", hire_days=14),
     _both(
-        1007, "Greta", "Hoffmann", "Berlin", "Kitchen", "Late shift", linked=True,
+        1007,
+        "Greta",
+        "Hoffmann",
+        "Berlin",
+        "Kitchen",
+        "Late shift",
+        linked=True,
         last_day_days=-10,
     ),
     _both(
-        1008, "Henrik", "Schulz", "Hamburg", "Logistics", "Late shift", linked=True,
-        status="inactive", last_day_days=-40,
+        1008,
+        "Henrik",
+        "Schulz",
+        "Hamburg",
+        "Logistics",
+        "Late shift",
+        linked=True,
+        status="inactive",
+        last_day_days=-40,
     ),
     _both(1009, "Ida", "Koch", "Hamburg", "Kitchen", "Early shift", linked=True, status="leave"),
     Person(
-        1010, "Jonas", "Richter", "Berlin", "Bar", "Late shift",
-        personio_email=_email("Jonas", "Richter"), staffomatic_email="",
+        1010,
+        "Jonas",
+        "Richter",
+        "Berlin",
+        "Bar",
+        "Late shift",
+        personio_email=_email("Jonas", "Richter"),
+        staffomatic_email="",
     ),
     _both(1011, "Katharina", "Klein", "Berlin", "Service", "Early shift", linked=True),
     _both(1012, "Lukas", "Wolf", "Berlin", "Kitchen", "Late shift", weekly_hours=38.5),
@@ -126,7 +153,12 @@ PEOPLE: tuple[Person, ...] = (
     _personio_only(1021, "Wilhelm", "Werner", "Berlin", "Service", "Early shift", hire_days=-30),
     _both(1022, "Yasmin", "Yilmaz", "Hamburg", "Logistics", "Early shift", linked=True),
     Person(
-        9001, "Xaver", "Unbekannt", "Berlin", "Bar", "Late shift",
+        9001,
+        "Xaver",
+        "Unbekannt",
+        "Berlin",
+        "Bar",
+        "Late shift",
         staffomatic_email=_email("Xaver", "Unbekannt"),
     ),
 )
@@ -149,8 +181,12 @@ def scale_people(employees: int) -> tuple[Person, ...]:
         email = f"employee{pid}@scale.example"
         people.append(
             Person(
-                pid, f"First{pid}", f"Last{pid}", office,
-                DEPARTMENTS[office][n % len(DEPARTMENTS[office])], TEAMS[n % 2],
+                pid,
+                f"First{pid}",
+                f"Last{pid}",
+                office,
+                DEPARTMENTS[office][n % len(DEPARTMENTS[office])],
+                TEAMS[n % 2],
                 personio_email=email,
                 staffomatic_email=email if n % 2 == 0 else None,
                 linked=n % 4 == 0,

@@ -12,19 +12,9 @@ from typing import Any
 
 import uvicorn
 
-from sandbox.core import Emulator
+from sandbox.core import Emulator, bind
 from sandbox.personio import PersonioEmulator
 from sandbox.staffomatic import StaffomaticEmulator
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0 picks a free one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _server(emulator: Emulator) -> uvicorn.Server:
@@ -36,7 +26,9 @@ def _server(emulator: Emulator) -> uvicorn.Server:
 
 async def serve_all(pairs: list[tuple[Emulator, socket.socket]]) -> None:
     servers = [_server(emulator) for emulator, _ in pairs]
-    await asyncio.gather(*(s.serve(sockets=[sock]) for s, (_, sock) in zip(servers, pairs, strict=True)))
+    await asyncio.gather(
+        *(s.serve(sockets=[sock]) for s, (_, sock) in zip(servers, pairs, strict=True))
+    )
 
 
 @dataclass
