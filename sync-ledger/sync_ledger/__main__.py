@@ -1,0 +1,5 @@
+import sys
+
+from sync_ledger.cli import main
+
+sys.exit(main())

@@ -1,0 +1,184 @@
+"""The report of runs and the plan of a dry run: the data (JSON-ready) and its table rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sync_ledger.ledger import ACTIONS, Action, Ledger, LedgerError, Retry, RunInfo
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _header(ledger: Ledger, run: RunInfo) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "target": run.target,
+        "started_at": _time(run.started_at),
+        "finished_at": _time(run.finished_at),
+        "dry_run": run.dry_run,
+        "status": run.status,
+        "counts": run.counts if run.counts is not None else ledger.counts(run.id),
+    }
+
+
+def _row(action: Action) -> dict[str, Any]:
+    return {
+        "entity": action.entity,
+        "source_id": action.source_id,
+        "dest_id": action.dest_id,
+        "reason": action.reason,
+        "at": _time(action.at),
+    }
+
+
+def _retry(retry: Retry) -> dict[str, Any]:
+    return {
+        "system": retry.system,
+        "entity": retry.entity,
+        "source_id": retry.source_id,
+        "attempts": retry.attempts,
+        "first_failed_at": _time(retry.first_failed_at),
+        "last_failed_at": _time(retry.last_failed_at),
+        "reason": retry.reason,
+    }
+
+
+def report_data(
+    ledger: Ledger, *, since: datetime | None = None, target: str | None = None
+) -> dict[str, Any]:
+    """The last run (or every run since ``since``), oldest first, with failures, skips, retries."""
+    found = ledger.runs(target=target, since=since, limit=None if since else 1)
+    if not found:
+        scope = f" for {target}" if target else ""
+        when = f" since {since.isoformat()}" if since else ""
+        raise LedgerError(f"The sync ledger at {ledger.url} has no runs{scope}{when}.")
+    result = []
+    for run in reversed(found):
+        entry = _header(ledger, run)
+        logged = ledger.actions(run.id, only=("fail", "skip"))
+        entry["failures"] = [_row(a) for a in logged if a.action == "fail"]
+        entry["skips"] = [_row(a) for a in logged if a.action == "skip"]
+        result.append(entry)
+    return {
+        "ledger": ledger.url,
+        "runs": result,
+        "retries_waiting": len(ledger.all_retries(given_up=False)),
+        "given_up": [_retry(r) for r in ledger.all_retries(given_up=True)],
+    }
+
+
+def plan_data(ledger: Ledger, *, target: str | None = None) -> dict[str, Any]:
+    """The actions recorded by the last dry run, grouped per entity and action."""
+    found = ledger.runs(target=target, dry_run=True, limit=1)
+    if not found:
+        scope = f" of {target}" if target else ""
+        raise LedgerError(
+            f"The sync ledger at {ledger.url} holds no dry run{scope}; "
+            "run the target with dry_run: true first."
+        )
+    run = found[0]
+    plan: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for action in ledger.actions(run.id):
+        rows = plan.setdefault(action.entity, {}).setdefault(action.action, [])
+        rows.append(
+            {"source_id": action.source_id, "dest_id": action.dest_id, "reason": action.reason}
+        )
+    ordered = {
+        entity: {a: plan[entity][a] for a in ACTIONS if a in plan[entity]}
+        for entity in sorted(plan)
+    }
+    return {"ledger": ledger.url, "run": _header(ledger, run), "plan": ordered}
+
+
+# table rendering ------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    cells = [["-" if v is None or v == "" else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(isinstance(r[i], int) for r in rows) for i in range(len(headers))]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), *(line(r) for r in cells)]
+
+
+def _show_time(value: str | None) -> str:
+    if value is None:
+        return "-"
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _run_lines(run: dict[str, Any], title: str) -> list[str]:
+    lines = [
+        f"{title} {run['id']}: {run['target']}",
+        f"  started   {_show_time(run['started_at'])}",
+        f"  finished  {_show_time(run['finished_at'])}",
+        f"  dry run   {'yes' if run['dry_run'] else 'no'}",
+        f"  status    {run['status']}",
+        "",
+    ]
+    counts: dict[str, dict[str, int]] = run["counts"]
+    if not counts:
+        return [*lines, "No records were processed.", ""]
+    seen = [a for a in ACTIONS if any(a in per for per in counts.values())]
+    rows: list[list[Any]] = [
+        [entity, *(per.get(a, 0) for a in seen), sum(per.values())]
+        for entity, per in counts.items()
+    ]
+    return [*lines, *table(["entity", *seen, "total"], rows), ""]
+
+
+def _action_lines(title: str, rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    body = [[r["entity"], r["source_id"], r["dest_id"], r["reason"]] for r in rows]
+    headers = ["entity", "source id", "destination id", "reason"]
+    return [f"{title} ({len(rows)})", *table(headers, body), ""]
+
+
+def render_report(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for run in data["runs"]:
+        lines += _run_lines(run, "Run")
+        lines += _action_lines("Failures", run["failures"])
+        lines += _action_lines("Skips", run["skips"])
+    given_up = data["given_up"]
+    lines.append(f"Retry queue: {data['retries_waiting']} waiting, {len(given_up)} given up.")
+    if given_up:
+        body = [
+            [
+                r["system"],
+                r["entity"],
+                r["source_id"],
+                r["attempts"],
+                _show_time(r["first_failed_at"]),
+                r["reason"],
+            ]
+            for r in given_up
+        ]
+        headers = ["system", "entity", "source id", "attempts", "first failed", "reason"]
+        lines += ["", f"Given up ({len(given_up)})", *table(headers, body)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_plan(data: dict[str, Any]) -> str:
+    lines = _run_lines(data["run"], "Plan of dry run")
+    for entity, per_action in data["plan"].items():
+        for action, rows in per_action.items():
+            body = [[r["source_id"], r["dest_id"], r["reason"]] for r in rows]
+            lines += [
+                f"{entity} / {action} ({len(rows)})",
+                *table(["source id", "destination id", "reason"], body),
+                "",
+            ]
+    return "\n".join(lines).rstrip() + "\n"
