@@ -1,0 +1,1 @@
+"""JSON schemas of the fixed-shape streams (``employees`` is built from the readable attributes)."""

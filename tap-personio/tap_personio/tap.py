@@ -1,0 +1,289 @@
+"""tap-personio: settings, the start-up checks, and the list of streams."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from typing_extensions import override
+
+from tap_personio import streams
+from tap_personio.auth import Generation, PersonioAuthenticator
+from tap_personio.client import Pacer, parse_timestamp
+from tap_personio.employees import columns_for
+from tap_personio.errors import PersonioError, guarded
+
+DEFAULT_BASE_URL = "https://api.personio.de"
+DEFAULT_APP_ID = "PERSONIO_STAFFOMATIC_SYNC"
+REQUIRED_ATTRIBUTES = [
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "hire_date",
+    "last_working_day",
+    "department",
+    "office",
+    "subcompany",
+    "team",
+    "weekly_working_hours",
+    "absence_entitlement",
+]
+ATTRIBUTES_HELP = (
+    "allow {it} for the API credential in Personio (Settings > Integrations > API credentials "
+    "> your credential > Readable employee attributes) or remove {it} from required_attributes"
+)
+
+
+class TapPersonio(Tap):
+    """Reads employees, absence types, absences and attendances from Personio."""
+
+    name = "tap-personio"
+    package_name = "tap-personio"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "client_id",
+            th.StringType,
+            description="Client ID of the Personio API credential.",
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            secret=True,
+            description="Client secret of the Personio API credential.",
+        ),
+        th.Property(
+            "credentials_file",
+            th.StringType,
+            description=(
+                "Path to a JSON file holding client_id and client_secret, instead of the two "
+                "settings."
+            ),
+        ),
+        th.Property(
+            "base_url",
+            th.StringType,
+            default=DEFAULT_BASE_URL,
+            description="Personio API address; must be https except on loopback addresses.",
+        ),
+        th.Property(
+            "app_id",
+            th.StringType,
+            default=DEFAULT_APP_ID,
+            description="Sent as X-Personio-App-ID on every request (UPPER_SNAKE_CASE).",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Nothing older is read: absences and attendances ending before it are "
+            "outside the window.",
+        ),
+        th.Property(
+            "absence_window_past_days",
+            th.IntegerType,
+            default=60,
+            description="Absences and attendances are read from this many days before today.",
+        ),
+        th.Property(
+            "absence_window_future_days",
+            th.IntegerType,
+            default=365,
+            description="Absences and attendances are read up to this many days after today.",
+        ),
+        th.Property(
+            "lookback_minutes",
+            th.IntegerType,
+            default=240,
+            description="Incremental runs re-read this many minutes before the bookmark.",
+        ),
+        th.Property(
+            "required_attributes",
+            th.ArrayType(th.StringType),
+            default=REQUIRED_ATTRIBUTES,
+            description="Employee attributes the credential must be allowed to read; the tap "
+            "stops at start, naming each one missing.",
+        ),
+        th.Property(
+            "window_activate_version",
+            th.BooleanType,
+            default=True,
+            description="On a full read of absences and attendances, send ACTIVATE_VERSION "
+            "before the first and after the last record of the window.",
+        ),
+    ).to_dict()
+
+    absence_type_names: dict[str, str | None] | None = None
+    """Filled by the ``absence_types`` stream when it ran, else on first use."""
+
+    # ---- settings ---------------------------------------------------------------------------
+
+    @cached_property
+    def base_url(self) -> str:
+        """The validated ``base_url`` without a trailing slash."""
+        raw = str(self.config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        url = urlparse(raw)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise PersonioError(
+                f"base_url {raw!r} is not a web address: set it to https://api.personio.de "
+                "or leave it out."
+            )
+        if url.scheme == "http" and not _loopback(url.hostname):
+            raise PersonioError(
+                f"base_url {raw!r} uses plain http: use https (plain http is only allowed "
+                "for loopback addresses such as http://127.0.0.1)."
+            )
+        return raw
+
+    @cached_property
+    def credentials(self) -> tuple[str, str]:
+        """``(client_id, client_secret)`` from the settings or from ``credentials_file``."""
+        client_id, secret = self.config.get("client_id"), self.config.get("client_secret")
+        path = self.config.get("credentials_file")
+        if (not client_id or not secret) and path:
+            try:
+                document = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+                client_id, secret = document["client_id"], document["client_secret"]
+            except OSError:
+                raise PersonioError(
+                    f"credentials_file {path} cannot be read: check the path and permissions."
+                ) from None
+            except (ValueError, KeyError, TypeError):
+                raise PersonioError(
+                    f"credentials_file {path} is not a JSON object with client_id and "
+                    "client_secret: fix the file's content."
+                ) from None
+        if not client_id or not secret:
+            raise PersonioError(
+                "No Personio credential is set: set client_id and client_secret (or "
+                "credentials_file) to an API credential from Personio's Settings > "
+                "Integrations > API credentials."
+            )
+        return str(client_id), str(secret)
+
+    @cached_property
+    def lookback(self) -> timedelta:
+        return timedelta(minutes=int(self.config.get("lookback_minutes", 240)))
+
+    @cached_property
+    def window(self) -> tuple[datetime, datetime]:
+        """The absence window: whole days from ``past`` days ago to ``future`` days ahead."""
+        today = datetime.now(UTC).date()
+        start = today - timedelta(days=int(self.config.get("absence_window_past_days", 60)))
+        end = today + timedelta(days=int(self.config.get("absence_window_future_days", 365)))
+        start_date = parse_timestamp(self.config.get("start_date"))
+        if start_date is not None and start_date.date() > start:
+            start = min(start_date.date(), end)
+        return _at(start, time.min), _at(end, time(23, 59, 59))
+
+    # ---- shared clients ---------------------------------------------------------------------
+
+    @cached_property
+    def pacer(self) -> Pacer:
+        return Pacer()
+
+    @cached_property
+    def _authenticators(self) -> dict[str, PersonioAuthenticator]:
+        client_id, secret = self.credentials
+        app_id = str(self.config.get("app_id") or DEFAULT_APP_ID)
+        session = requests.Session()
+        return {
+            api: PersonioAuthenticator(
+                generation=api,
+                base_url=self.base_url,
+                client_id=client_id,
+                client_secret=secret,
+                app_id=app_id,
+                session=session,
+            )
+            for api in ("v1", "v2")
+        }
+
+    def authenticator(self, api: Generation) -> PersonioAuthenticator:
+        """The token cache of one API generation, shared by every stream of the run."""
+        return self._authenticators[api]
+
+    def absence_type_name(self, type_id: str | None) -> str | None:
+        """The name of an absence type; the types are read once per run."""
+        if self.absence_type_names is None:
+            types_stream = streams.AbsenceTypesStream(self)
+            rows = guarded(lambda: list(types_stream.request_records(None)))
+            self.absence_type_names = {str(row["id"]): row.get("name") for row in rows}
+        return None if type_id is None else self.absence_type_names.get(type_id)
+
+    # ---- streams ----------------------------------------------------------------------------
+
+    @cached_property
+    def readable_attributes(self) -> list[dict[str, Any]]:
+        """``/company/employees/attributes``: what the credential may read, custom ones included."""
+        stream = streams.EmployeeAttributesStream(self)
+        return guarded(lambda: list(stream.request_records(context=None)))
+
+    @cached_property
+    def employee_sample(self) -> list[dict[str, Any]]:
+        """The first page of employees, to tell the types of ``standard`` custom attributes."""
+        stream = streams.EmployeeSampleStream(self)
+        return guarded(lambda: list(stream.request_records(context=None)))
+
+    def check_required_attributes(self) -> None:
+        readable: set[str] = set()
+        for attribute in self.readable_attributes:
+            readable.update(str(attribute[k]) for k in ("key", "universal_id") if attribute.get(k))
+        required = self.config.get("required_attributes", REQUIRED_ATTRIBUTES)
+        missing = [name for name in required if name not in readable]
+        if len(missing) == 1:
+            raise PersonioError(
+                f"The Personio API credential cannot read the employee attribute {missing[0]}: "
+                f"{ATTRIBUTES_HELP.format(it='it')}."
+            )
+        if missing:
+            raise PersonioError(
+                "The Personio API credential cannot read the employee attributes "
+                f"{', '.join(missing)}: {ATTRIBUTES_HELP.format(it='them')}."
+            )
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        self.check_required_attributes()
+        attributes = self.readable_attributes
+        untyped = any(
+            a.get("type") == "standard" and str(a.get("key")).startswith("dynamic_")
+            for a in attributes
+        )
+        return [
+            streams.EmployeesStream(
+                self, columns_for(attributes, self.employee_sample if untyped else [])
+            ),
+            streams.AbsenceTypesStream(self),
+            streams.AbsencesStream(self),
+            streams.AttendancesStream(self),
+        ]
+
+    @override
+    def run_discovery(self) -> str:
+        try:
+            return super().run_discovery()
+        except PersonioError as exc:
+            self.logger.error("%s", exc)
+            raise SystemExit(1) from None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment)

@@ -1,0 +1,5 @@
+"""``python -m tap_staffomatic``: the same as the ``tap-staffomatic`` command."""
+
+from tap_staffomatic.tap import TapStaffomatic
+
+TapStaffomatic.cli()

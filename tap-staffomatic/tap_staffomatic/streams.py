@@ -1,0 +1,259 @@
+"""The streams: account, locations, departments, users, absence types, absences, work timers."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from functools import cached_property
+from typing import Any
+
+from singer_sdk.helpers.types import Context
+from typing_extensions import override
+
+from tap_staffomatic import schemas
+from tap_staffomatic.client import StaffomaticStream, api_time, parse_time
+
+
+class AccountStream(StaffomaticStream):
+    """The account itself (one record): its subdomain and the time zone of every timestamp."""
+
+    name = "account"
+    path = "/account.json"
+    paginated = False
+    schema = schemas.ACCOUNT.to_dict()
+
+
+class LocationsStream(StaffomaticStream):
+    name = "locations"
+    path = "/locations.json"
+    schema = schemas.LOCATIONS.to_dict()
+
+    @override
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {"location_id": record["id"]}
+
+
+class DepartmentsStream(StaffomaticStream):
+    """Departments of every location (one request per location)."""
+
+    name = "departments"
+    path = "/locations/{location_id}/departments.json"
+    parent_stream_type = LocationsStream
+    state_partitioning_keys: list[str] = []
+    schema = schemas.DEPARTMENTS.to_dict()
+
+
+class AbsenceTypesStream(StaffomaticStream):
+    """Absence types of every location: Staffomatic keeps them per location."""
+
+    name = "absence_types"
+    path = "/locations/{location_id}/absence_types.json"
+    parent_stream_type = LocationsStream
+    state_partitioning_keys: list[str] = []
+    schema = schemas.ABSENCE_TYPES.to_dict()
+
+
+class UsersStream(StaffomaticStream):
+    """All users, locked and pending ones included, with the locations they belong to."""
+
+    name = "users"
+    path = "/users.json"
+    extra_params = {"state": "all"}
+    schema = schemas.USERS.to_dict()
+
+    @cached_property
+    def memberships(self) -> tuple[dict[int, set[int]], dict[int, int]]:
+        """User id -> location ids (from member lists), and department id -> location id.
+
+        The documented user has no ``location_ids``: they are derived from the departments
+        (and from the locations' member lists), joined with the field where a server sends it.
+        """
+        users: dict[int, set[int]] = defaultdict(set)
+        departments: dict[int, int] = {}
+        for location in self.lookup("/locations.json"):
+            for user_id in location.get("user_ids") or ():
+                users[user_id].add(location["id"])
+            for department in self.lookup(f"/locations/{location['id']}/departments.json"):
+                departments[department["id"]] = location["id"]
+                for user_id in department.get("user_ids") or ():
+                    users[user_id].add(location["id"])
+        return users, departments
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        users, departments = self.memberships
+        locations = set(row.get("location_ids") or ()) | users.get(row["id"], set())
+        locations.update(
+            departments[department_id]
+            for department_id in row.get("department_ids") or ()
+            if department_id in departments
+        )
+        row["location_ids"] = sorted(locations)
+        return super().post_process(row, context)
+
+
+class WindowStream(StaffomaticStream):
+    """Records in a time window, read whole on every run (Staffomatic has no "changed since").
+
+    Without a bookmark (the first run, or ``--full-refresh``) every record of the window is
+    emitted between two ``ACTIVATE_VERSION`` messages of the same version (unless
+    ``window_activate_version`` is off): the second one says the window was read completely,
+    so a target may remove what it did not see. With a bookmark only records changed since the
+    bookmark minus ``lookback_minutes`` are emitted, and no ``ACTIVATE_VERSION``.
+
+    The SDK keeps the largest ``updated_at`` as the bookmark by comparing the strings; they all
+    carry the account's offset, so only the hour repeated at the end of DST can be misordered,
+    which the lookback covers many times over. The filter here compares real instants.
+    """
+
+    replication_key = "updated_at"
+    is_sorted = False
+
+    @cached_property
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @cached_property
+    def window(self) -> tuple[datetime, datetime]:
+        """The ``from`` and ``until`` of the window."""
+        raise NotImplementedError
+
+    def not_before_start_date(self, moment: datetime) -> datetime:
+        start = parse_time(self.config.get("start_date"))
+        return max(moment, start) if start else moment
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        low, high = self.window
+        params = super().get_url_params(context, next_page_token)
+        return {**params, "from": api_time(low), "until": api_time(high)}
+
+    def last_change(self, record: dict[str, Any]) -> datetime | None:
+        return parse_time(record.get("updated_at"))
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        bookmark = parse_time(self.get_context_state(context).get("replication_key_value"))
+        if bookmark is not None:
+            since = bookmark - timedelta(minutes=self.config["lookback_minutes"])
+            self.logger.info("Emitting %s changed since %s", self.name, since.isoformat())
+            for record in super().get_records(context):
+                changed = self.last_change(record)
+                if changed is None or changed >= since:
+                    yield record
+            return
+        low, high = self.window
+        self.logger.info(
+            "Reading all %s from %s until %s", self.name, low.isoformat(), high.isoformat()
+        )
+        if not self.config.get("window_activate_version", True):
+            yield from super().get_records(context)
+            return
+        version = round(time.time() * 1000)
+        self._stream_version = version
+        self._write_activate_version_message(version)
+        yield from super().get_records(context)
+        # Reached only when every page was read: the window is complete.
+        self._write_activate_version_message(version)
+
+
+class AbsencesStream(WindowStream):
+    """Absences of every state overlapping the absence window, with their type's name."""
+
+    name = "absences"
+    path = "/absences.json"
+    schema = schemas.ABSENCES.to_dict()
+
+    @cached_property
+    @override
+    def window(self) -> tuple[datetime, datetime]:
+        today = datetime.combine(self.now.date(), clock(), tzinfo=UTC)
+        low = today - timedelta(days=self.config["absence_window_past_days"])
+        high = today + timedelta(days=self.config["absence_window_future_days"] + 1)
+        return self.not_before_start_date(low), high
+
+    @cached_property
+    def type_names(self) -> dict[int, str | None]:
+        return {
+            absence_type["id"]: absence_type.get("name")
+            for location in self.lookup("/locations.json")
+            for absence_type in self.lookup(f"/locations/{location['id']}/absence_types.json")
+        }
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        row.setdefault("user_id", row.get("applicant_id"))
+        row["absence_type_name"] = self.type_names.get(row.get("absence_type_id") or 0)
+        return super().post_process(row, context)
+
+
+class WorkTimersStream(WindowStream):
+    """Work timers of the last ``timer_window_days``, each with its breaks embedded.
+
+    Breaks come from one paged ``break_timers`` list over the same window, not from one request
+    per timer.
+    """
+
+    name = "work_timers"
+    path = "/work_timers.json"
+    schema = schemas.WORK_TIMERS.to_dict()
+
+    @cached_property
+    @override
+    def window(self) -> tuple[datetime, datetime]:
+        low = self.now - timedelta(days=self.config["timer_window_days"])
+        return self.not_before_start_date(low), self.now + timedelta(days=1)
+
+    @cached_property
+    def breaks(self) -> dict[int, list[dict[str, Any]]]:
+        """Work timer id -> its break timers, by start time."""
+        low, high = self.window
+        # A day earlier too: a timer that began before the window may have its breaks there.
+        params = {"from": api_time(low - timedelta(days=1)), "until": api_time(high)}
+        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for item in self.read_all("/break_timers.json", params):
+            found[item["work_timer_id"]].append(item)
+        for items in found.values():
+            items.sort(key=lambda item: parse_time(item.get("starts_at")) or self.now)
+        return found
+
+    @override
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        _ = self.breaks  # read before the first timer
+        yield from super().get_records(context)
+
+    @override
+    def last_change(self, record: dict[str, Any]) -> datetime | None:
+        """A timer counts as changed when it or one of its breaks changed."""
+        items = [record, *self.breaks.get(record["id"], ())]
+        moments = [parse_time(item.get("updated_at")) for item in items]
+        known = [moment for moment in moments if moment is not None]
+        return max(known) if known else None
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Context | None = None
+    ) -> dict[str, Any] | None:
+        row["breaks"] = [
+            {key: item.get(key) for key in ("id", "starts_at", "ends_at", "duration")}
+            for item in self.breaks.get(row["id"], ())
+        ]
+        return super().post_process(row, context)
+
+
+STREAMS: tuple[type[StaffomaticStream], ...] = (
+    AccountStream,
+    LocationsStream,
+    DepartmentsStream,
+    UsersStream,
+    AbsenceTypesStream,
+    AbsencesStream,
+    WorkTimersStream,
+)

@@ -1,0 +1,169 @@
+"""tap-staffomatic: its settings and streams."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_staffomatic.client import Pacer, StaffomaticError
+from tap_staffomatic.streams import STREAMS
+
+DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
+DEFAULT_USER_AGENT = "tap-staffomatic (no contact address: please set user_agent)"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _days(name: str, default: int, description: str) -> th.Property:
+    return th.Property(name, th.IntegerType(minimum=0), default=default, description=description)
+
+
+class TapStaffomatic(Tap):
+    """Reads users, locations, departments, absence types, absences and work timers."""
+
+    name = "tap-staffomatic"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "account",
+            th.StringType,
+            required=True,
+            description="The account's subdomain: `acme` for acme.staffomaticapp.com",
+        ),
+        th.Property(
+            "email",
+            th.StringType,
+            description="E-mail of the Staffomatic user the tap signs in as (HTTP Basic)",
+        ),
+        th.Property("password", th.StringType, secret=True, description="Password of that user"),
+        th.Property(
+            "api_token",
+            th.StringType,
+            secret=True,
+            description="An OAuth access token, sent as Bearer; used instead of email/password",
+        ),
+        th.Property(
+            "base_url",
+            th.StringType,
+            default=DEFAULT_BASE_URL,
+            description="The Staffomatic API up to /v3; must be https except on loopback",
+        ),
+        th.Property(
+            "user_agent",
+            th.StringType,
+            default=DEFAULT_USER_AGENT,
+            description="Sent as User-Agent: Staffomatic requires your app's name and a "
+            "contact e-mail, e.g. 'Acme HR Sync (it@acme.example)'",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            description="Nothing that starts earlier is read (absence and timer windows)",
+        ),
+        _days("absence_window_past_days", 60, "Absences from this many days before today"),
+        _days("absence_window_future_days", 365, "Absences until this many days after today"),
+        _days("timer_window_days", 7, "Work timers of this many last days"),
+        th.Property(
+            "lookback_minutes",
+            th.IntegerType(minimum=0),
+            default=240,
+            description="Incremental runs re-emit records changed this long before the bookmark",
+        ),
+        th.Property(
+            "window_activate_version",
+            th.BooleanType,
+            default=True,
+            description="On a full read of absences and work timers, send ACTIVATE_VERSION "
+            "before the first and after the last record of the window",
+        ),
+    ).to_dict()
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(self) for stream_class in STREAMS]
+
+    @cached_property
+    def pacer(self) -> Pacer:
+        """Paces the requests of all streams together under Staffomatic's rate limit."""
+        return Pacer()
+
+    @cached_property
+    def lookups(self) -> dict[str, list[dict[str, Any]]]:
+        """Collections the streams look things up in, by path; read once per run."""
+        return {}
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        problems = settings_problems(self.config)
+        if problems and raise_errors:
+            raise ConfigValidationError(problems[0], errors=problems)
+        errors = super()._validate_config(raise_errors=raise_errors)
+        agent = self.config.get("user_agent") or ""
+        if raise_errors and "@" not in agent:
+            self.logger.warning(
+                "The setting `user_agent` ('%s') has no contact e-mail address: Staffomatic "
+                "asks for one, e.g. 'Acme HR Sync (it@acme.example)'.",
+                agent,
+            )
+        return problems + errors
+
+    @classmethod
+    @override
+    def invoke(cls, **kwargs: Any) -> None:
+        """The command line: a failure a person must fix ends with its one sentence, exit 1."""
+        try:
+            super().invoke(**kwargs)
+        except StaffomaticError as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+
+def settings_problems(config: Mapping[str, Any]) -> list[str]:
+    """One sentence for each setting that is missing or wrong, saying how to fix it."""
+    problems = []
+    if not str(config.get("account") or "").strip():
+        problems.append(
+            "The setting `account` is missing: set it to your Staffomatic subdomain, "
+            "e.g. `acme` for acme.staffomaticapp.com."
+        )
+    email, password = config.get("email"), config.get("password")
+    if not config.get("api_token"):
+        if not email and not password:
+            problems.append(
+                "No Staffomatic credentials are set: set `email` and `password` of the API "
+                "user, or `api_token`."
+            )
+        elif not password:
+            problems.append(
+                "The setting `password` is missing: set it together with `email`, or set "
+                "`api_token` instead."
+            )
+        elif not email:
+            problems.append(
+                "The setting `email` is missing: set it together with `password`, or set "
+                "`api_token` instead."
+            )
+    base_url = config.get("base_url") or DEFAULT_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        problems.append(
+            f"The setting `base_url` ('{base_url}') is not a URL: use "
+            f"{DEFAULT_BASE_URL} or leave it unset."
+        )
+    elif parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        problems.append(
+            f"The setting `base_url` ('{base_url}') must use https: plain http is only "
+            "allowed for loopback addresses such as 127.0.0.1."
+        )
+    return problems
+
+
+if __name__ == "__main__":
+    TapStaffomatic.cli()

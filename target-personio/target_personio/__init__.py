@@ -1,0 +1,1 @@
+"""target-personio: Staffomatic work timers and absences into Personio."""

@@ -1,0 +1,226 @@
+"""Staffomatic records in, Personio v2 payloads out: pure functions, no I/O.
+
+Time conventions (see the README):
+
+- Staffomatic timestamps carry offsets; Personio v2 takes local wall-clock times without offset
+  in the company time zone. Every instant is converted through ``zoneinfo``, never by adding a
+  fixed offset, so a shift across midnight or a DST change keeps its true length.
+- A work timer becomes one timeline of non-overlapping periods: WORK until the first break, a
+  BREAK per break, WORK between and after the breaks. The WORK periods add up to the timer's net
+  duration. A period longer than 24 hours is refused here, before Personio would refuse it.
+- An absence becomes a day-based Personio absence period (dates at 00:00 plus half-day markers):
+  an all-day absence covers whole days (``FIRST_HALF`` of the first day to ``SECOND_HALF`` of
+  the last); a part-day absence within one day becomes the half day holding its middle (before
+  12:00: ``FIRST_HALF``, else ``SECOND_HALF``, on both ends); a part-day absence over several
+  days starts with the second half if it starts at or after 12:00 and ends with the first half
+  if it ends at or before 12:00.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MAX_PERIOD = timedelta(hours=24)
+NOON = time(12, 0)
+WORK = "WORK"
+BREAK = "BREAK"
+FIRST_HALF = "FIRST_HALF"
+SECOND_HALF = "SECOND_HALF"
+
+
+class Unmappable(ValueError):
+    """A record that cannot become a Personio payload; the message is the reason."""
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An aware datetime from an ISO 8601 string (or a datetime); None stays None."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise Unmappable(f"the timestamp {value} has no offset")
+    return moment
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """Wall-clock time in ``zone`` without offset, as Personio v2 wants it."""
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Period:
+    """One attendance period of a timer, between two instants."""
+
+    type: str
+    start: datetime
+    end: datetime
+
+    def slot(self, zone: ZoneInfo) -> dict[str, str]:
+        """Type and local start and end: what the ledger keeps and what recovery matches."""
+        return {
+            "type": self.type,
+            "start": local_time(self.start, zone),
+            "end": local_time(self.end, zone),
+        }
+
+
+def attendance_body(person_id: str, slot: dict[str, str]) -> dict[str, Any]:
+    """The POST/PATCH body of ``/v2/attendance-periods`` for one slot."""
+    return {
+        "person": {"id": person_id},
+        "type": slot["type"],
+        "start": {"date_time": slot["start"]},
+        "end": {"date_time": slot["end"]},
+    }
+
+
+def timer_periods(timer: dict[str, Any]) -> list[Period]:
+    """The WORK/BREAK timeline of a stopped timer."""
+    start, end = parse_time(timer.get("starts_at")), parse_time(timer.get("ends_at"))
+    if start is None:
+        raise Unmappable("the timer has no start")
+    if end is None:
+        raise Unmappable("the timer is still running")
+    if end <= start:
+        raise Unmappable("the timer ends before it starts")
+    pauses: list[tuple[datetime, datetime]] = []
+    for item in timer.get("breaks") or []:
+        b_start = parse_time(item.get("starts_at"))
+        b_end = parse_time(item.get("ends_at")) or end
+        if b_start is None:
+            continue
+        b_start, b_end = max(b_start, start), min(b_end, end)
+        if b_end > b_start:
+            pauses.append((b_start, b_end))
+    pauses.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for b_start, b_end in pauses:
+        if merged and b_start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b_end))
+        else:
+            merged.append((b_start, b_end))
+    periods: list[Period] = []
+    cursor = start
+    for b_start, b_end in merged:
+        if b_start > cursor:
+            periods.append(Period(WORK, cursor, b_start))
+        periods.append(Period(BREAK, b_start, b_end))
+        cursor = b_end
+    if end > cursor:
+        periods.append(Period(WORK, cursor, end))
+    for period in periods:
+        length = period.end - period.start
+        if length > MAX_PERIOD:
+            hours = length.total_seconds() / 3600
+            raise Unmappable(
+                f"a {period.type} period of {hours:.1f} h is longer than the 24 h Personio allows"
+            )
+    return periods
+
+
+def net_work(periods: list[Period]) -> timedelta:
+    return sum((p.end - p.start for p in periods if p.type == WORK), timedelta())
+
+
+@dataclass(frozen=True)
+class TimerRules:
+    """When a timer may be written."""
+
+    now: datetime
+    settle: timedelta
+    window_start: datetime
+    only_verified: bool
+
+
+OUT_OF_WINDOW = "out of window"
+
+
+def timer_problem(timer: dict[str, Any], rules: TimerRules) -> str | None:
+    """None if the timer is to be written, else why not (``OUT_OF_WINDOW``: leave it alone)."""
+    start = parse_time(timer.get("starts_at"))
+    if start is None or start < rules.window_start:
+        return OUT_OF_WINDOW
+    state = timer.get("state")
+    end = parse_time(timer.get("ends_at"))
+    if state == "running" or end is None:
+        return "the timer is still running"
+    if rules.only_verified and state != "verified":
+        return "the timer is not verified"
+    if state not in ("stopped", "verified"):
+        return f"the timer is in state {state}"
+    if end > rules.now - rules.settle:
+        return "the timer stopped less than settle_minutes ago"
+    return None
+
+
+# ---- absences ----------------------------------------------------------------------------------
+
+
+def _end_date(start: datetime, end: datetime) -> date:
+    """The last day an absence covers; an end at local midnight belongs to the day before."""
+    if end > start and end.time() == time(0, 0):
+        return (end - timedelta(seconds=1)).date()
+    return end.date()
+
+
+def absence_body(
+    absence: dict[str, Any], zone: ZoneInfo, person_id: str, type_id: str
+) -> dict[str, Any]:
+    """The POST/PATCH body of ``/v2/absence-periods`` (day and half-day markers)."""
+    start, end = parse_time(absence.get("starts_at")), parse_time(absence.get("ends_at"))
+    if start is None or end is None:
+        raise Unmappable("the absence has no start or no end")
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    if end < start:
+        raise Unmappable("the absence ends before it starts")
+    last_day = _end_date(start, end)
+    if absence.get("all_day", True):
+        first_half, last_half = FIRST_HALF, SECOND_HALF
+    elif last_day == start.date():
+        middle = start + (end - start) / 2
+        half = FIRST_HALF if middle.time() < NOON else SECOND_HALF
+        first_half = last_half = half
+    else:
+        first_half = SECOND_HALF if start.time() >= NOON else FIRST_HALF
+        last_half = FIRST_HALF if time(0, 0) < end.time() <= NOON else SECOND_HALF
+    return {
+        "person": {"id": person_id},
+        "absence_type": {"id": type_id},
+        "starts_from": {"date_time": f"{start.date().isoformat()}T00:00:00", "type": first_half},
+        "ends_at": {"date_time": f"{last_day.isoformat()}T00:00:00", "type": last_half},
+    }
+
+
+def absence_key(body: dict[str, Any]) -> tuple[str, ...]:
+    """What identifies an absence period when links are rebuilt: person, type, start and end."""
+    starts = body.get("starts_from") or {}
+    ends = body.get("ends_at") or {}
+    return (
+        str((body.get("person") or {}).get("id")),
+        str((body.get("absence_type") or {}).get("id")),
+        str(starts.get("date_time", ""))[:19],
+        str(starts.get("type") or ""),
+        str(ends.get("date_time", ""))[:19],
+        str(ends.get("type") or ""),
+    )
+
+
+def attendance_key(person_id: str, slot: dict[str, str]) -> tuple[str, str, str, str]:
+    return (person_id, slot["type"], slot["start"][:19], slot["end"][:19])
+
+
+def personio_attendance_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The same key for an attendance period read from Personio."""
+    return (
+        str((item.get("person") or {}).get("id")),
+        str(item.get("type")),
+        str((item.get("start") or {}).get("date_time", ""))[:19],
+        str((item.get("end") or {}).get("date_time") or "")[:19],
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""target-staffomatic: Personio employees and absences into Staffomatic."""

@@ -1,0 +1,116 @@
+"""One sink per tap-personio stream; each hands its records to the run's :class:`Session`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk.sinks import BatchSink, RecordSink
+from typing_extensions import override
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from target_staffomatic.session import Session
+    from target_staffomatic.target import TargetStaffomatic
+
+
+class _SessionSink:
+    """Gives a sink the run's session (created on first use by the target)."""
+
+    staffomatic_target: TargetStaffomatic
+
+    @property
+    def session(self) -> Session:
+        return self.staffomatic_target.session
+
+
+class EmployeesSink(_SessionSink, BatchSink):
+    """Employees -> users, a batch at a time (look-ups are in memory, writes run a few at once)."""
+
+    MAX_SIZE_DEFAULT = 100
+
+    def __init__(
+        self,
+        target: TargetStaffomatic,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.staffomatic_target = target
+        super().__init__(target, stream_name, schema, key_properties)
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        self.session.sync_employees(context.get("records", []))
+
+
+class AbsenceTypesSink(_SessionSink, RecordSink):
+    """Personio absence types: kept in memory (names and categories for the other streams)."""
+
+    def __init__(
+        self,
+        target: TargetStaffomatic,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.staffomatic_target = target
+        super().__init__(target, stream_name, schema, key_properties)
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        self.session.note_absence_type(record)
+
+
+class AbsencesSink(_SessionSink, BatchSink):
+    """Personio absence periods -> Staffomatic absences, with the full-window removal.
+
+    tap-personio sends ACTIVATE_VERSION(v) before the window's records and the same version
+    again after the last one: the second message means the window was read completely, so the
+    pending batch is drained first and then linked absences whose source vanished are deleted.
+    """
+
+    MAX_SIZE_DEFAULT = 100
+
+    def __init__(
+        self,
+        target: TargetStaffomatic,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.staffomatic_target = target
+        self.version: int | None = None
+        super().__init__(target, stream_name, schema, key_properties)
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        self.session.sync_absences(context.get("records", []))
+
+    @override
+    def activate_version(self, new_version: int) -> None:
+        if self.version != new_version:
+            self.version = new_version
+            self.session.seen_absences = set()
+            return
+        if self.current_size:
+            self.process_batch(self.start_drain())
+            self.mark_drained()
+        self.session.activate_version_complete()
+
+    @override
+    def clean_up(self) -> None:
+        self.session.finish_absences()
+        super().clean_up()
+
+
+class IgnoredSink(RecordSink):
+    """A stream this target does not sync (e.g. ``attendances``): its records are dropped."""
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        return None
+
+    @override
+    def activate_version(self, new_version: int) -> None:
+        return None

@@ -1,0 +1,83 @@
+"""Fixtures for tap-personio: a tap runner that captures Singer messages, and no real sleeps."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from typing import Any
+
+import backoff._sync
+import pytest
+import tap_personio.auth
+import tap_personio.client
+from tap_personio.tap import TapPersonio
+
+Messages = list[dict[str, Any]]
+
+
+class Sleeps(list[float]):
+    """Every wait the tap asked for, in seconds (nothing actually waits)."""
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    """Record the tap's waits (pacing, auth retries, backoff) instead of sleeping."""
+    recorded = Sleeps()
+
+    class FakeTime:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            recorded.append(seconds)
+
+        def __getattr__(self, name: str) -> Any:
+            import time
+
+            return getattr(time, name)
+
+    monkeypatch.setattr(tap_personio.client, "_sleep", recorded.append)
+    monkeypatch.setattr(tap_personio.auth, "_sleep", recorded.append)
+    monkeypatch.setattr(backoff._sync, "time", FakeTime())
+    return recorded
+
+
+def run(tap: TapPersonio) -> Messages:
+    """Sync every selected stream of ``tap``; the Singer messages it wrote."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tap.sync_all()
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def sync() -> Callable[..., tuple[Messages, dict[str, Any]]]:
+    """``sync(config, state=None, streams=None)`` -> (messages, final state)."""
+
+    def _sync(
+        config: dict[str, Any],
+        state: dict[str, Any] | None = None,
+        streams: list[str] | None = None,
+    ) -> tuple[Messages, dict[str, Any]]:
+        tap = TapPersonio(config=config, state=state, parse_env_config=False)
+        if streams is not None:
+            for name, stream in tap.streams.items():
+                stream.selected = name in streams
+        messages = run(tap)
+        return messages, dict(tap.state)
+
+    return _sync
+
+
+def records(messages: Messages, stream: str) -> list[dict[str, Any]]:
+    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+
+@pytest.fixture
+def run_tap() -> Callable[[TapPersonio], Messages]:
+    return run
+
+
+@pytest.fixture
+def only_records() -> Callable[[Messages, str], list[dict[str, Any]]]:
+    return records

@@ -1,0 +1,218 @@
+"""Helpers for the target-personio tests: Singer input as tap-staffomatic sends it, running the
+target in-process against the sandbox with a fixed clock, reading the sandbox back."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sandbox.server import Sandbox
+from tap_staffomatic import schemas
+from target_personio import mapping
+from target_personio.target import TargetPersonio
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
+"""The fixed "now" of the sandbox tests (three days after the October 2024 DST change)."""
+
+USERS = [
+    # Staffomatic user id, Personio id (custom_id), e-mail
+    {"id": 501, "custom_id": "1001", "email": "anna.schmidt@demo-gastro.example"},
+    {"id": 502, "custom_id": None, "email": "Ben.Mueller@demo-gastro.example "},
+    {"id": 511, "custom_id": "1011", "email": "katharina.klein@demo-gastro.example"},
+    {"id": 517, "custom_id": "1017", "email": "sebastian.hofmann@demo-gastro.example"},
+    {"id": 590, "custom_id": None, "email": "xaver.unbekannt@demo-gastro.example"},
+]
+ANNA, BEN, KATHARINA, SEBASTIAN, XAVER = 501, 502, 511, 517, 590
+PERSON = {ANNA: "1001", BEN: "1002", KATHARINA: "1011", SEBASTIAN: "1017"}
+ABSENCE_TYPES = [
+    {"id": 71, "name": "Vacation", "location_id": 1},
+    {"id": 72, "name": "Sick leave", "location_id": 1},
+    {"id": 73, "name": "training", "location_id": 1},
+    {"id": 74, "name": "Sabbatical", "location_id": 1},
+]
+
+
+def at(text: str) -> str:
+    """A Staffomatic timestamp (offset included) for a Berlin wall-clock ``YYYY-MM-DD HH:MM``."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=BERLIN)
+    return moment.isoformat()
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(at(text)).astimezone(UTC)
+
+
+def timer(
+    tid: int,
+    user: int,
+    starts: str,
+    ends: str | None,
+    *breaks: tuple[str, str],
+    state: str = "verified",
+) -> dict[str, Any]:
+    start = _instant(starts)
+    end = _instant(ends) if ends else None
+    pause = sum((_instant(e) - _instant(s) for s, e in breaks), timedelta())
+    gross = int((end - start).total_seconds()) if end else None
+    return {
+        "id": tid,
+        "user_id": user,
+        "state": state,
+        "starts_at": at(starts),
+        "ends_at": at(ends) if ends else None,
+        "duration": gross,
+        "break_duration": int(pause.total_seconds()),
+        "net_duration": gross - int(pause.total_seconds()) if gross is not None else None,
+        "breaks": [
+            {"id": tid * 10 + n, "starts_at": at(s), "ends_at": at(e), "duration": None}
+            for n, (s, e) in enumerate(breaks)
+        ],
+        "created_at": at(starts),
+        "updated_at": at(ends or starts),
+    }
+
+
+def absence(
+    aid: int, user: int, type_id: int, starts: str, ends: str, state: str, all_day: bool = True
+) -> dict[str, Any]:
+    name = next(t["name"] for t in ABSENCE_TYPES if t["id"] == type_id)
+    return {
+        "id": aid,
+        "user_id": user,
+        "absence_type_id": type_id,
+        "absence_type_name": name,
+        "starts_at": at(starts),
+        "ends_at": at(ends),
+        "all_day": all_day,
+        "state": state,
+        "created_at": at(starts),
+        "updated_at": at(starts),
+    }
+
+
+def singer_input(
+    timers: Iterable[dict[str, Any]] = (),
+    absences: Iterable[dict[str, Any]] = (),
+    *,
+    full: bool = True,
+    users: list[dict[str, Any]] | None = None,
+) -> str:
+    """Singer messages in tap-staffomatic's shapes (a full refresh: two ACTIVATE_VERSION)."""
+    lines: list[dict[str, Any]] = []
+
+    def stream(name: str, schema: Any, rows: Iterable[dict[str, Any]], window: bool) -> None:
+        lines.append(
+            {"type": "SCHEMA", "stream": name, "schema": schema.to_dict(), "key_properties": ["id"]}
+        )
+        if window and full:
+            lines.append({"type": "ACTIVATE_VERSION", "stream": name, "version": 7})
+        for row in rows:
+            lines.append({"type": "RECORD", "stream": name, "record": row})
+        if window and full:
+            lines.append({"type": "ACTIVATE_VERSION", "stream": name, "version": 7})
+
+    # tap-staffomatic's order: absences come before the users they need.
+    stream("absences", schemas.ABSENCES, absences, True)
+    stream(
+        "account",
+        schemas.ACCOUNT,
+        [{"id": 1, "subdomain": "demo", "time_zone": "Europe/Berlin"}],
+        False,
+    )
+    user_rows = [
+        {"first_name": "F", "last_name": "L", "locked_at": None, **u} for u in (users or USERS)
+    ]
+    stream("users", schemas.USERS, user_rows, False)
+    stream("absence_types", schemas.ABSENCE_TYPES, ABSENCE_TYPES, False)
+    stream("work_timers", schemas.WORK_TIMERS, timers, True)
+    lines.append({"type": "STATE", "value": {"bookmarks": {}}})
+    return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+@dataclass
+class Harness:
+    """One sandbox, one ledger file, a fixed clock; runs the target in-process."""
+
+    sandbox: Sandbox
+    ledger_url: str
+    monkeypatch: pytest.MonkeyPatch
+    now: datetime = NOW
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        return {
+            "client_id": "demo-client-id",
+            "client_secret": "demo-client-secret",
+            "base_url": self.sandbox.personio_url,
+            "app_id": "TARGET_PERSONIO_TESTS",
+            "ledger_url": self.ledger_url,
+            **self.settings,
+            **overrides,
+        }
+
+    def run(self, text: str, **overrides: Any) -> TargetPersonio:
+        self.monkeypatch.setattr(mapping, "utcnow", lambda: self.now)
+        target = TargetPersonio(config=self.config(**overrides))
+        target.listen(io.StringIO(text))
+        return target
+
+    # ---- Personio side --------------------------------------------------------------------
+
+    @property
+    def personio(self) -> str:
+        return self.sandbox.personio_url
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.personio}/_sandbox/state").json()  # type: ignore[no-any-return]
+
+    def load(self, state: dict[str, Any]) -> None:
+        httpx.post(f"{self.personio}/_sandbox/load", json=state).raise_for_status()
+
+    def requests(self) -> dict[str, Any]:
+        return httpx.get(f"{self.personio}/_sandbox/requests").json()  # type: ignore[no-any-return]
+
+    def writes(self) -> int:
+        """Write requests since the last load, auth calls not counted."""
+        return sum(
+            n
+            for key, n in self.requests()["by_endpoint"].items()
+            if key.split()[0] in ("POST", "PATCH", "DELETE") and "/auth" not in key
+        )
+
+    def reset_counts(self) -> None:
+        self.load(self.state())
+
+    def attendances(self, person: str) -> list[tuple[str, str, str]]:
+        """(type, start, end) of a person's attendance periods, by start."""
+        rows = [
+            (p["type"], p["start"]["date_time"], p["end"]["date_time"])
+            for p in self.state()["attendance_periods"]
+            if p["person"]["id"] == person
+        ]
+        return sorted(rows, key=lambda r: r[1])
+
+    def absences(self, person: str) -> list[dict[str, Any]]:
+        return [p for p in self.state()["absence_periods"] if p["person"]["id"] == person]
+
+    def type_id(self, name: str) -> str:
+        return next(t["id"] for t in self.state()["absence_types"] if t["name"] == name)
+
+
+def minutes(start: str, end: str) -> float:
+    """Real minutes between two Berlin wall-clock times (through zoneinfo)."""
+    a = datetime.fromisoformat(start).replace(tzinfo=BERLIN).astimezone(UTC)
+    b = datetime.fromisoformat(end).replace(tzinfo=BERLIN).astimezone(UTC)
+    return (b - a).total_seconds() / 60
+
+
+def sqlite_url(tmp_path: Path, name: str = "ledger.db") -> str:
+    return f"sqlite:///{tmp_path / name}"

@@ -1,0 +1,196 @@
+"""The Personio client against a scripted transport: auth, retries, pacing, paging, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from target_personio.client import ATTENDANCE, PersonioClient, Rejected, RunStopped
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/v2/auth/token":
+            return httpx.Response(200, json={"access_token": "papi-v2", "expires_in": 86400})
+        if request.url.path == "/v1/auth":
+            return httpx.Response(200, json={"success": True, "data": {"token": "papi-v1"}})
+        return self.handler(request)
+
+    def paths(self) -> list[str]:
+        return [f"{r.method} {r.url.path}" for r in self.requests]
+
+
+def make(handler: Handler, sleeps: list[float] | None = None) -> tuple[PersonioClient, Recorder]:
+    recorder = Recorder(handler)
+    waits = sleeps if sleeps is not None else []
+    client = PersonioClient(
+        "http://personio.test",
+        "id",
+        "secret",
+        "MY_APP",
+        transport=httpx.MockTransport(recorder),
+        sleep=waits.append,
+    )
+    return client, recorder
+
+
+def created(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(201, json={"_data": {"id": "p-1"}})
+
+
+def test_token_is_fetched_once_and_reused_with_the_app_id_header() -> None:
+    client, recorder = make(created)
+    for _ in range(3):
+        client.create(ATTENDANCE, {"type": "WORK"}, skip_approval=True)
+    assert recorder.paths().count("POST /v2/auth/token") == 1
+    write = recorder.requests[-1]
+    assert write.headers["Authorization"] == "Bearer papi-v2"
+    assert write.headers["X-Personio-App-ID"] == "MY_APP"
+    assert write.url.params["skip_approval"] == "true"
+
+
+def test_a_403_fetches_a_new_token_once_and_repeats_the_request() -> None:
+    answers = iter([httpx.Response(403, json={"errors": [{"title": "expired"}]})])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(answers, None) or created(request)
+
+    client, recorder = make(handler)
+    assert client.create(ATTENDANCE, {}, skip_approval=True) == "p-1"
+    assert recorder.paths().count("POST /v2/auth/token") == 2
+
+
+def test_lasting_403_stops_the_run_with_one_sentence() -> None:
+    client, _ = make(lambda r: httpx.Response(403, json={"errors": [{"title": "Forbidden"}]}))
+    with pytest.raises(RunStopped, match=r"refused access .*HTTP 403: Forbidden.*scopes"):
+        client.create(ATTENDANCE, {}, skip_approval=True)
+
+
+def test_bad_credentials_stop_the_run_naming_the_settings() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "invalid_client"})
+
+    client = PersonioClient(
+        "http://personio.test", "id", "wrong", "APP", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(RunStopped, match="check the client_id and client_secret settings"):
+        client.delete(ATTENDANCE, "x")
+
+
+def test_429_waits_for_retry_after_and_5xx_backs_off_at_least_a_second() -> None:
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(503),
+            httpx.Response(429),
+        ]
+    )
+    sleeps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(answers, None) or created(request)
+
+    client, recorder = make(handler, sleeps)
+    assert client.create(ATTENDANCE, {}, skip_approval=True) == "p-1"
+    assert sleeps[0] == 3.0
+    assert all(s >= 1.0 for s in sleeps)
+    assert len(sleeps) == 3
+    assert recorder.paths().count("POST /v2/attendance-periods") == 4
+
+
+def test_dropped_connections_are_retried() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.RemoteProtocolError("peer closed connection")
+        return created(request)
+
+    client, _ = make(handler)
+    assert client.create(ATTENDANCE, {}, skip_approval=True) == "p-1"
+
+
+def test_endless_5xx_stops_the_run_after_the_attempts() -> None:
+    client, recorder = make(lambda r: httpx.Response(502))
+    with pytest.raises(RunStopped, match="kept answering HTTP 502"):
+        client.delete(ATTENDANCE, "abc")
+    assert recorder.paths().count("DELETE /v2/attendance-periods/abc") == 6
+
+
+def test_pacing_waits_when_the_bucket_is_empty() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "4"}
+        return httpx.Response(201, json={"_data": {"id": "p"}}, headers=headers)
+
+    sleeps: list[float] = []
+    client, _ = make(handler, sleeps)
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    assert len(sleeps) == 1
+    assert 0 < sleeps[0] <= 0.25
+
+
+def test_validation_errors_are_rejections_with_personios_reason() -> None:
+    problem = {
+        "personio_trace_id": "t",
+        "errors": [{"title": "Unprocessable", "detail": "Period time range too long"}],
+    }
+    client, _ = make(lambda r: httpx.Response(422, json=problem))
+    with pytest.raises(Rejected) as caught:
+        client.create(ATTENDANCE, {}, skip_approval=True)
+    assert caught.value.status == 422
+    assert caught.value.reason == "Unprocessable: Period time range too long"
+
+
+def test_deleting_a_period_that_is_gone_counts_as_deleted() -> None:
+    client, recorder = make(lambda r: httpx.Response(404, json={"errors": [{"title": "nf"}]}))
+    client.delete(ATTENDANCE, "gone")
+    assert recorder.paths()[-1] == "DELETE /v2/attendance-periods/gone"
+
+
+def test_v1_employees_are_read_in_pages_of_100_and_unwrapped() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params["offset"])
+        assert request.url.params["limit"] == "100"
+        assert request.headers["Authorization"] == "Bearer papi-v1"
+        count = 100 if offset == 0 else 1
+        rows = [
+            {
+                "type": "Employee",
+                "attributes": {
+                    "id": {"label": "ID", "value": offset + n + 1, "type": "integer"},
+                    "email": {"label": "Email", "value": f"e{offset + n}@x.example"},
+                },
+            }
+            for n in range(count)
+        ]
+        meta = {"total_elements": 101, "current_page": offset // 100, "total_pages": 2}
+        return httpx.Response(200, json={"success": True, "metadata": meta, "data": rows})
+
+    client, recorder = make(handler)
+    people = list(client.employees())
+    assert len(people) == 101
+    assert people[100] == {"id": 101, "email": "e100@x.example"}
+    assert recorder.paths().count("GET /v1/company/employees") == 2
+
+
+def test_v2_lists_follow_absolute_next_links() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "cursor" not in request.url.params:
+            nxt = {"href": "http://personio.test/v2/absence-types?cursor=c2&limit=100"}
+            return httpx.Response(
+                200, json={"_data": [{"id": "a"}], "_meta": {"links": {"next": nxt}}}
+            )
+        return httpx.Response(200, json={"_data": [{"id": "b"}], "_meta": {"links": {}}})
+
+    client, _ = make(handler)
+    assert [t["id"] for t in client.absence_types()] == ["a", "b"]

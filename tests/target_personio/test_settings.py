@@ -1,0 +1,121 @@
+"""Bad settings and bad credentials stop the run with one sentence; PostgreSQL as the ledger."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sync_ledger import Ledger
+from target_personio.client import RunStopped
+from target_personio.target import TargetPersonio
+
+from tests.target_personio.helpers import ANNA, Harness, singer_input, timer
+
+CLI = str(Path(sys.executable).parent / "target-personio")
+
+
+def run_cli(tmp_path: Path, config: dict, text: str = "") -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [CLI, "--config", str(path)], input=text, capture_output=True, text=True, timeout=60
+    )
+
+
+BASE = {
+    "client_id": "demo-client-id",
+    "client_secret": "demo-client-secret",
+    "base_url": "http://127.0.0.1:9",
+}
+
+
+@pytest.mark.parametrize(
+    ("override", "sentence"),
+    [
+        ({"absence_source": "both"}, "absence_source is 'both'; set it to personio or staffomatic"),
+        ({"base_url": "http://api.personio.de"}, "must use https"),
+        ({"client_secret": None}, "Personio credentials are missing"),
+        ({"client_secret": None, "credentials_file": "/nonexistent.json"}, "cannot be read"),
+    ],
+)
+def test_bad_setting_exits_non_zero_with_one_clear_sentence(
+    tmp_path: Path, override: dict, sentence: str
+) -> None:
+    config = {k: v for k, v in {**BASE, **override}.items() if v is not None}
+    result = run_cli(tmp_path, config)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if sentence in line]
+    assert len(errors) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_credentials_file_supplies_the_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "personio.json"
+    path.write_text(json.dumps({"client_id": "a", "client_secret": "b"}))
+    target = TargetPersonio(config={"credentials_file": str(path), "ledger_url": "sqlite://"})
+    assert target.sync.client is not None
+
+
+def test_wrong_credentials_stop_the_run_with_one_sentence_and_no_secret(
+    harness: Harness, tmp_path: Path
+) -> None:
+    config = {
+        **harness.config(),
+        "client_secret": "wrong-secret-value",
+        "ledger_url": f"sqlite:///{tmp_path / 'l.db'}",
+    }
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    text = singer_input([timer(1, ANNA, f"{day} 08:00", f"{day} 12:00")])
+    result = run_cli(tmp_path, config, text)
+    assert result.returncode == 1
+    assert "Personio refused the API credential" in result.stderr
+    assert "wrong-secret-value" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_failed_run_is_closed_as_failed_in_the_ledger(harness: Harness) -> None:
+    text = singer_input([timer(1, ANNA, "2024-10-29 08:00", "2024-10-29 12:00")])
+    with pytest.raises(RunStopped):
+        harness.run(text, client_secret="wrong")
+    assert Ledger(harness.ledger_url).runs()[0].status == "failed"
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.postgres
+def test_unchanged_rerun_makes_zero_writes_with_a_postgresql_ledger(harness: Harness) -> None:
+    if not _postgres_up():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432; the SQLite variant covers it")
+    import psycopg
+
+    name = f"tp_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    try:
+        harness.ledger_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        text = singer_input([timer(1, ANNA, "2024-10-29 08:00", "2024-10-29 12:00")])
+        harness.run(text)
+        assert len(harness.attendances("1001")) == 1
+        harness.reset_counts()
+        harness.run(text)
+        assert harness.writes() == 0
+        ledger = Ledger(harness.ledger_url)
+        assert set(ledger.links("staffomatic", "work_timers")) == {"1"}
+        ledger.close()
+    finally:
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as db:
+            db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

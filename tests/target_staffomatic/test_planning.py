@@ -1,0 +1,156 @@
+"""The pure rules: conversions, the lifecycle, matching, and absence times (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from target_staffomatic.planning import (
+    AbsenceIn,
+    Lookups,
+    Rules,
+    absence_times,
+    desired_lock,
+    monthly_hours,
+    plan_employee,
+    read_absence,
+    vacation_days,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TODAY = date(2026, 3, 10)
+RULES = Rules(time_zone=BERLIN, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("weekly", "monthly"), [(40, 173), (30, 130), (38.5, 167), (20, 87), (0, 0), (None, None)]
+)
+def test_monthly_hours_are_weekly_times_52_over_12_rounded(weekly: float, monthly: int) -> None:
+    assert monthly_hours(weekly) == monthly
+
+
+def test_vacation_days_come_from_the_paid_vacation_entitlement() -> None:
+    entries = [
+        {"id": 1, "name": "Sick", "category": "sick_leave", "entitlement": 0},
+        {"id": 2, "name": "Urlaub", "category": "paid_vacation", "entitlement": 27.5},
+    ]
+    assert vacation_days({"absence_entitlement": entries}) == 28
+    unnamed = [{"id": "x", "name": "Jahresurlaub", "entitlement": 25}]
+    assert vacation_days({"absence_entitlement": unnamed}) == 25
+    assert vacation_days({"absence_entitlement": [{"id": "t", "entitlement": 24}]}, ["t"]) == 24
+    assert vacation_days({"absence_entitlement": []}) is None
+
+
+@pytest.mark.parametrize(
+    ("employee", "locked"),
+    [
+        ({"status": "active", "hire_date": "2020-01-01"}, False),
+        ({"status": "inactive", "hire_date": "2020-01-01"}, True),
+        ({"status": "active", "last_working_day": "2026-03-09"}, True),
+        ({"status": "active", "last_working_day": "2026-03-10"}, False),  # still working today
+        ({"status": "onboarding", "hire_date": "2026-03-11"}, True),
+        ({"status": "active", "hire_date": "2026-03-10"}, False),  # hired today
+        ({"status": "leave"}, False),
+    ],
+)
+def test_desired_lock_follows_the_lifecycle(employee: dict[str, str], locked: bool) -> None:
+    assert desired_lock(employee, RULES) is locked
+
+
+def test_lifecycle_settings_off_mean_no_opinion() -> None:
+    rules = Rules(BERLIN, TODAY, lock_before_hire_date=False, lock_after_last_day=False)
+    assert desired_lock({"status": "inactive"}, rules) is None
+    assert desired_lock({"hire_date": "2027-01-01"}, rules) is None
+
+
+def test_user_linked_to_another_employee_is_a_conflict_not_a_merge() -> None:
+    lookups = Lookups(
+        users=[{"id": 5, "email": "a@x.example", "custom_id": "77", "department_ids": []}],
+        locations=[{"id": 1, "name": "Berlin"}],
+    )
+    employee = {"id": 12, "email": " A@X.example ", "first_name": "A", "office_name": "Berlin"}
+    plan = plan_employee(employee, RULES, lookups, None)
+    assert plan.outcome == "skip"
+    assert not plan.ops
+    assert plan.reason.startswith("conflict: user 5")
+    assert "employee 77" in plan.reason
+
+
+def test_unchanged_user_plans_no_write() -> None:
+    lookups = Lookups(
+        users=[
+            {
+                "id": 5,
+                "email": "a@x.example",
+                "custom_id": "12",
+                "first_name": "A",
+                "last_name": "B",
+                "department_ids": [],
+                "locked_at": None,
+            }
+        ],
+        locations=[{"id": 1, "name": "Berlin", "user_ids": [5]}],
+    )
+    employee = {
+        "id": 12,
+        "email": "A@x.example",
+        "first_name": "A",
+        "last_name": "B",
+        "office_name": "Berlin",
+        "status": "active",
+    }
+    plan = plan_employee(employee, RULES, lookups, None)
+    assert plan.outcome == "unchanged"
+    assert plan.ops == []
+    assert plan.dest_id == 5
+
+
+def test_half_day_markers_and_hourly_times_are_read_from_the_tap_record() -> None:
+    record = {
+        "id": "p1",
+        "person_id": "1001",
+        "absence_type_id": "t",
+        "absence_type_name": None,
+        "starts_from": "2026-03-29T00:00:00",
+        "starts_from_type": "SECOND_HALF",
+        "ends_at": "2026-03-30T00:00:00",
+        "ends_at_type": "SECOND_HALF",
+        "approval_status": "PENDING",
+    }
+    absence = read_absence(record, {"t": "Vacation"}, date(2026, 12, 31))
+    assert (absence.type_name, absence.status) == ("Vacation", "pending")
+    assert absence.starts_second_half
+    assert not absence.ends_first_half
+    hourly = read_absence(
+        {
+            **record,
+            "starts_from": "2026-03-29T09:30:00",
+            "ends_at": "2026-03-29T11:00:00",
+            "starts_from_type": None,
+            "ends_at_type": None,
+        },
+        {},
+        date(2026, 12, 31),
+    )
+    starts, ends, all_day = absence_times(hourly, BERLIN)
+    assert (starts, ends, all_day) == (
+        "2026-03-29T09:30:00+02:00",
+        "2026-03-29T11:00:00+02:00",
+        False,
+    )
+
+
+def test_absence_times_use_real_time_zones_across_the_dst_change() -> None:
+    absence = AbsenceIn("p", "1", "t", "Vacation", date(2026, 3, 28), date(2026, 3, 29))
+    starts, ends, all_day = absence_times(absence, BERLIN)
+    assert all_day is True
+    assert starts == "2026-03-28T00:00:00+01:00"  # winter time
+    assert ends == "2026-03-29T23:59:59+02:00"  # summer time
+    span = datetime.fromisoformat(ends) - datetime.fromisoformat(starts)
+    assert span.total_seconds() == 2 * 86400 - 3600 - 1
+
+
+def test_absence_without_person_or_start_is_refused() -> None:
+    with pytest.raises(ValueError, match="lacks its id, person or start"):
+        read_absence({"id": "x", "person_id": None}, {}, TODAY)
