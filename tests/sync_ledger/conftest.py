@@ -1,56 +1,12 @@
-"""One fixture, two backends: every ledger test runs on an SQLite file and on PostgreSQL."""
+"""Ledger fixtures; `ledger_url` (tests/conftest.py) runs every test on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sync_ledger import Ledger
-from sync_ledger.schema import metadata
-
-# The server CI provides; another one can be named with SYNC_LEDGER_TEST_PG.
-PG_ADMIN_URL = os.environ.get(
-    "SYNC_LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throw-away database for this test session, dropped at the end."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"sync_ledger_test_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        where = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
-        reason = str(exc.orig).strip().splitlines()[0]
-        pytest.skip(f"no PostgreSQL server at {where} ({reason}); the postgres cases are skipped")
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An empty ledger location (no tables yet) on each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'sync-ledger.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return url
 
 
 class Clock:

@@ -4,12 +4,11 @@ periods, whose dates follow the real today), and a harness that runs the target 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sandbox.server import Sandbox, running
 
-from tests.target_personio.helpers import Harness, sqlite_url
+from tests.target_personio.helpers import Harness
 
 
 @pytest.fixture(scope="module")
@@ -19,14 +18,17 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def harness(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+def harness(
+    sandbox: Sandbox, ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Harness]:
     """The demo seed, freshly loaded, with rate limits off (pacing is tested on its own)."""
     import httpx
 
     httpx.post(f"{sandbox.personio_url}/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
     httpx.post(f"{sandbox.personio_url}/_sandbox/faults", json={"clear": True}).raise_for_status()
-    h = Harness(sandbox, sqlite_url(tmp_path), monkeypatch)
+    h = Harness(sandbox, ledger_url, monkeypatch)
     state = h.state()
     state["attendance_periods"] = []
     h.load(state)
-    return h
+    yield h
+    h.close()

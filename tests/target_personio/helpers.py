@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sandbox.server import Sandbox
+from sync_ledger import Ledger
 from tap_staffomatic import schemas
 from target_personio import mapping
 from target_personio.target import TargetPersonio
@@ -147,6 +148,16 @@ class Harness:
     monkeypatch: pytest.MonkeyPatch
     now: datetime = NOW
     settings: dict[str, Any] = field(default_factory=dict)
+    opened: list[Ledger] = field(default_factory=list)
+
+    def ledger(self) -> Ledger:
+        """The ledger, to read what the target recorded (closed when the test ends)."""
+        self.opened.append(Ledger(self.ledger_url))
+        return self.opened[-1]
+
+    def close(self) -> None:
+        for ledger in self.opened:
+            ledger.close()
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         return {

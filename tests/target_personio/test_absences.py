@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sync_ledger import Ledger
 
 from tests.target_personio.helpers import (
     ANNA,
@@ -93,7 +92,7 @@ def test_without_only_approved_new_absences_go_pending_and_are_approved_later(
     assert again["id"] == period["id"]
     assert again["approval"]["status"] == "APPROVED"
     assert h.writes() == 1
-    ledger = Ledger(h.ledger_url)
+    ledger = h.ledger()
     assert ledger.runs()[0].counts == {"absences": {"approve": 1}}
 
 
@@ -146,7 +145,7 @@ def test_absence_rerun_writes_nothing_and_lost_ledger_relinks(h: Harness, tmp_pa
     h.run(text, **STAFFOMATIC)
     assert h.writes() == 0
     assert len(h.absences("1001")) == 1
-    assert set(Ledger(h.ledger_url).links("staffomatic", "absences")) == {"1", "2"}
+    assert set(h.ledger().links("staffomatic", "absences")) == {"1", "2"}
 
 
 def test_full_sync_removes_absences_that_vanished_from_staffomatic(h: Harness) -> None:
@@ -161,5 +160,5 @@ def test_overlapping_absence_is_refused_queued_and_the_others_go_on(h: Harness) 
     h.run(singer_input(absences=[VACATION, clash, COURSE]), **STAFFOMATIC)
     assert len(h.absences("1001")) == 1
     assert len(h.absences("1011")) == 1
-    retries = Ledger(h.ledger_url).retries("staffomatic", "absences")
+    retries = h.ledger().retries("staffomatic", "absences")
     assert "HTTP 409" in retries["6"].reason

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sync_ledger import Ledger
 
 from tests.target_personio.helpers import (
     ANNA,
@@ -76,7 +75,7 @@ def test_ineligible_timers_and_unmatched_users_are_not_sent(h: Harness) -> None:
     ]
     target = h.run(singer_input(timers))
     assert h.writes() == 0
-    ledger = Ledger(h.ledger_url)
+    ledger = h.ledger()
     run = ledger.runs(target="target-personio")[0]
     skipped = {a.source_id: a.reason for a in ledger.actions(run.id)}
     assert set(skipped) == {"10", "11", "12", "14"}
@@ -109,7 +108,7 @@ def test_too_long_timer_is_refused_locally_and_the_others_go_on(h: Harness) -> N
     h.run(singer_input([long, MIDNIGHT]))
     assert h.attendances("1001") == []
     assert len(h.attendances("1011")) == 1
-    retries = Ledger(h.ledger_url).retries("staffomatic", "work_timers")
+    retries = h.ledger().retries("staffomatic", "work_timers")
     assert "longer than the 24 h Personio allows" in retries["21"].reason
     assert "POST /v2/attendance-periods" in h.requests()["by_endpoint"]
     assert h.requests()["by_endpoint"]["POST /v2/attendance-periods"] == 1
@@ -199,7 +198,7 @@ def test_lost_ledger_rerun_relinks_without_duplicates(h: Harness, tmp_path: Path
     h.run(text)
     assert h.writes() == 0
     assert len(h.attendances("1001")) == 5
-    links = Ledger(h.ledger_url).links("staffomatic", "work_timers")
+    links = h.ledger().links("staffomatic", "work_timers")
     assert set(links) == {"1", "2"}
     assert len(links["1"].data["periods"]) == 5
     h.reset_counts()
@@ -213,7 +212,7 @@ def test_dry_run_records_the_plan_prints_it_and_writes_nothing(
     h.run(singer_input([TWO_BREAKS, MIDNIGHT]), dry_run=True)
     assert h.writes() == 0
     assert h.attendances("1001") == []
-    ledger = Ledger(h.ledger_url)
+    ledger = h.ledger()
     run = ledger.runs()[0]
     assert run.dry_run
     assert run.counts == {"work_timers": {"create": 2}}
@@ -242,7 +241,7 @@ def test_rejected_write_is_queued_and_succeeds_on_a_later_run(h: Harness) -> Non
     text = singer_input([MIDNIGHT, TWO_BREAKS])
     h.run(text)
     assert len(h.attendances("1001")) == 5  # the others go on
-    retries = Ledger(h.ledger_url).retries("staffomatic", "work_timers")
+    retries = h.ledger().retries("staffomatic", "work_timers")
     assert "HTTP 409" in retries["2"].reason
     assert "overlaps attendance period blocker" in retries["2"].reason
 
@@ -251,7 +250,7 @@ def test_rejected_write_is_queued_and_succeeds_on_a_later_run(h: Harness) -> Non
     h.load(state)
     h.run(text)
     assert h.attendances("1011") == [("WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")]
-    assert Ledger(h.ledger_url).retries("staffomatic", "work_timers") == {}
+    assert h.ledger().retries("staffomatic", "work_timers") == {}
 
 
 def test_rejected_write_is_given_up_after_retry_days(
@@ -259,11 +258,11 @@ def test_rejected_write_is_given_up_after_retry_days(
 ) -> None:
     long = timer(21, ANNA, "2024-10-28 06:00", "2024-10-29 08:00")
     h.run(singer_input([long]))
-    assert "21" in Ledger(h.ledger_url).retries("staffomatic", "work_timers")
+    assert "21" in h.ledger().retries("staffomatic", "work_timers")
     h.now = h.now + timedelta(days=8)
     caplog.clear()
     h.run(singer_input([]))
-    ledger = Ledger(h.ledger_url)
+    ledger = h.ledger()
     assert ledger.retries("staffomatic", "work_timers") == {}
     given_up = ledger.all_retries(given_up=True)
     assert [r.source_id for r in given_up] == ["21"]

@@ -332,13 +332,14 @@ def kit(
     capsys: pytest.CaptureFixture[str],
     no_sleep: list[float],
     monkeypatch: pytest.MonkeyPatch,
+    ledger_url: str,
 ) -> Kit:
     sandbox.staffomatic.reset("demo")
     sandbox.personio.reset("demo")
     sandbox.staffomatic.faults.__init__()  # type: ignore[misc]
     sandbox.personio.faults.__init__()  # type: ignore[misc]
     monkeypatch.chdir(tmp_path)
-    return Kit(sandbox, f"sqlite:///{tmp_path / 'ledger.db'}", capsys)
+    return Kit(sandbox, ledger_url, capsys)
 
 
 Runner = Callable[..., Result]

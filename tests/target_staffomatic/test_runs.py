@@ -6,11 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import psycopg
-import pytest
 
 Kit = Any  # the conftest's Kit
 
@@ -40,10 +38,12 @@ def test_rerun_with_unchanged_input_makes_zero_writes(kit: Kit) -> None:
     assert second.requests["total"] <= 12
 
 
-def test_lost_ledger_creates_no_duplicate_user_or_absence(kit: Kit, tmp_path: Path) -> None:
+def test_lost_ledger_creates_no_duplicate_user_or_absence(
+    kit: Kit, lose_ledger: Callable[[str], None]
+) -> None:
     kit.run(full_input(kit))
     users, absences = len(kit.state()["users"]), len(kit.state()["absences"])
-    Path(kit.ledger_url.removeprefix("sqlite:///")).unlink()
+    lose_ledger(kit.ledger_url)
 
     again = kit.run(full_input(kit))
     assert again.writes == 0
@@ -172,37 +172,3 @@ def test_cli_run_prints_state_on_stdout_and_summary_on_stderr(kit: Kit, tmp_path
     }
     assert "target-staffomatic run" in done.stderr
     assert "demo-api-token" not in done.stderr
-
-
-def _postgres_url() -> str:
-    url = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    try:
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
-        ):
-            pass
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({exc}); start it to run this")
-    return url
-
-
-@pytest.mark.postgres
-def test_rerun_makes_zero_writes_with_a_postgresql_ledger(kit: Kit) -> None:
-    url = _postgres_url()
-    schema = f"target_staffomatic_{os.getpid()}"
-    with psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
-    ) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    kit.ledger_url = f"{url}?options=-csearch_path%3D{schema}"
-    try:
-        assert kit.run(full_input(kit)).writes > 0
-        assert kit.run(full_input(kit)).writes == 0
-        with kit.ledger() as ledger:
-            assert len(ledger.links("personio", "absence")) == len(ABSENCES)
-    finally:
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
