@@ -50,11 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="the last run, or every run since a time: counts, failures, skips"
     )
-    report.add_argument(
-        "--since", type=parse_since, help="every run started since: ISO date/time or 7d, 12h, 30m"
+    plan = commands.add_parser(
+        "plan", help="the actions the last dry run (or every dry run since a time) would take"
     )
-    plan = commands.add_parser("plan", help="the actions the last dry run would have taken")
     for sub in (report, plan):
+        sub.add_argument(
+            "--since",
+            type=parse_since,
+            help="every run started since: ISO date/time or 7d, 12h, 30m",
+        )
         sub.add_argument("--target", help="only runs of this target, e.g. target-staffomatic")
         sub.add_argument("--format", choices=("table", "json"), default="table")
     return parser
@@ -69,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data = report_data(ledger, since=args.since, target=args.target)
                 text = render_report(data)
             else:
-                data = plan_data(ledger, target=args.target)
+                data = plan_data(ledger, target=args.target, since=args.since)
                 text = render_plan(data)
     except LedgerError as exc:
         print(f"sync-ledger: {exc}", file=sys.stderr)

@@ -70,27 +70,33 @@ def report_data(
     }
 
 
-def plan_data(ledger: Ledger, *, target: str | None = None) -> dict[str, Any]:
-    """The actions recorded by the last dry run, grouped per entity and action."""
-    found = ledger.runs(target=target, dry_run=True, limit=1)
+def plan_data(
+    ledger: Ledger, *, target: str | None = None, since: datetime | None = None
+) -> dict[str, Any]:
+    """The actions recorded by the last dry run (or every dry run since ``since``), oldest first,
+    grouped per entity and action."""
+    found = ledger.runs(target=target, since=since, dry_run=True, limit=None if since else 1)
     if not found:
         scope = f" of {target}" if target else ""
+        when = f" since {since.isoformat()}" if since else ""
         raise LedgerError(
-            f"The sync ledger at {ledger.url} holds no dry run{scope}; "
+            f"The sync ledger at {ledger.url} holds no dry run{scope}{when}; "
             "run the target with dry_run: true first."
         )
-    run = found[0]
-    plan: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for action in ledger.actions(run.id):
-        rows = plan.setdefault(action.entity, {}).setdefault(action.action, [])
-        rows.append(
-            {"source_id": action.source_id, "dest_id": action.dest_id, "reason": action.reason}
-        )
-    ordered = {
-        entity: {a: plan[entity][a] for a in ACTIONS if a in plan[entity]}
-        for entity in sorted(plan)
-    }
-    return {"ledger": ledger.url, "run": _header(ledger, run), "plan": ordered}
+    plans = []
+    for run in reversed(found):
+        plan: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for action in ledger.actions(run.id):
+            rows = plan.setdefault(action.entity, {}).setdefault(action.action, [])
+            rows.append(
+                {"source_id": action.source_id, "dest_id": action.dest_id, "reason": action.reason}
+            )
+        ordered = {
+            entity: {a: plan[entity][a] for a in ACTIONS if a in plan[entity]}
+            for entity in sorted(plan)
+        }
+        plans.append({"run": _header(ledger, run), "plan": ordered})
+    return {"ledger": ledger.url, "plans": plans}
 
 
 # table rendering ------------------------------------------------------------------------------
@@ -172,13 +178,15 @@ def render_report(data: dict[str, Any]) -> str:
 
 
 def render_plan(data: dict[str, Any]) -> str:
-    lines = _run_lines(data["run"], "Plan of dry run")
-    for entity, per_action in data["plan"].items():
-        for action, rows in per_action.items():
-            body = [[r["source_id"], r["dest_id"], r["reason"]] for r in rows]
-            lines += [
-                f"{entity} / {action} ({len(rows)})",
-                *table(["source id", "destination id", "reason"], body),
-                "",
-            ]
+    lines: list[str] = []
+    for entry in data["plans"]:
+        lines += _run_lines(entry["run"], "Plan of dry run")
+        for entity, per_action in entry["plan"].items():
+            for action, rows in per_action.items():
+                body = [[r["source_id"], r["dest_id"], r["reason"]] for r in rows]
+                lines += [
+                    f"{entity} / {action} ({len(rows)})",
+                    *table(["source id", "destination id", "reason"], body),
+                    "",
+                ]
     return "\n".join(lines).rstrip() + "\n"

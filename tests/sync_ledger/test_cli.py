@@ -199,7 +199,7 @@ def test_plan_json_groups_rows_per_entity_and_action(
         "--format", "json",
     )  # fmt: skip
     assert code == 0
-    data = json.loads(out)
+    (data,) = json.loads(out)["plans"]
     assert data["run"]["id"] == 2
     assert data["run"]["dry_run"] is True
     assert data["run"]["counts"] == {"absence": {"delete": 1}, "employee": {"create": 2, "lock": 1}}
@@ -215,6 +215,32 @@ def test_plan_json_groups_rows_per_entity_and_action(
             "lock": [{"source_id": "101", "dest_id": "9001", "reason": "last working day passed"}],
         },
     }
+
+
+def test_plan_since_shows_every_dry_run_of_that_time_oldest_first(
+    ledger: Ledger, ledger_url: str, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(ledger, clock)
+    clock.advance(minutes=5)
+    later = ledger.start_run(target="target-personio", dry_run=True)
+    later.record("work_timers", "91001", "create", "verified timer")
+    later.finish()
+    code, out, _ = run_cli(
+        capsys, "--ledger-url", ledger_url, "plan", "--since", "2025-03-01", "--format", "json"
+    )
+    assert code == 0
+    plans = json.loads(out)["plans"]
+    assert [(p["run"]["target"], p["run"]["id"]) for p in plans] == [
+        ("target-staffomatic", 2),
+        ("target-personio", 4),
+    ]
+    assert plans[1]["plan"] == {
+        "work_timers": {
+            "create": [{"source_id": "91001", "dest_id": None, "reason": "verified timer"}]
+        }
+    }
+    code, text, _ = run_cli(capsys, "--ledger-url", ledger_url, "plan", "--since", "2025-03-01")
+    assert text.count("Plan of dry run") == 2
 
 
 def test_plan_without_a_dry_run_says_how_to_make_one(
@@ -316,4 +342,4 @@ def test_installed_command_runs_as_a_module(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["plan"] == {}
+    assert json.loads(done.stdout)["plans"][0]["plan"] == {}

@@ -1,0 +1,114 @@
+"""Run a schedule or job of the Meltano project one task at a time, so one area's failure does
+not stop the others.
+
+``meltano run full-sync`` stops at the first task that fails: if Personio refused the
+employees pipeline, the timers would not be synced either. This runs each task of the job as
+its own ``meltano run``, carries on after a failure, and exits 1 at the end, naming what
+failed. A schedule's ``env`` (``MELTANO_RUN_FULL_REFRESH`` for ``full-sync``) is applied as
+``meltano schedule run`` would apply it.
+
+    python scripts/sync.py full-sync            # the daily schedule: every area, whole window
+    python scripts/sync.py partial-sync         # the two-hourly schedule: what changed
+    python scripts/sync.py sync-timers          # "sync now" for one area (a job)
+    python scripts/sync.py --dry-run full-sync  # plan only: nothing written, no bookmark moved
+
+Names are looked up as schedules first, then as jobs. Standard library only; it calls the
+``meltano`` found next to this Python or on PATH, in the current directory's project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def meltano_executable() -> str:
+    beside = Path(sys.executable).parent / "meltano"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("meltano")
+    if found is None:
+        sys.exit("meltano is not installed here: run `make install` or `pip install meltano`.")
+    return found
+
+
+def meltano_json(meltano: list[str], *args: str) -> Any:
+    done = subprocess.run(
+        [*meltano, *args, "--format", "json"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"`meltano {' '.join(args)}` failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def resolve(meltano: list[str], name: str) -> tuple[list[str], dict[str, str]]:
+    """The tasks of schedule or job ``name`` and the environment variables it sets."""
+    schedules = meltano_json(meltano, "schedule", "list")["schedules"]["job"]
+    for schedule in schedules:
+        if schedule["name"] == name:
+            env = {key: str(value) for key, value in (schedule.get("env") or {}).items()}
+            return list(schedule["job"]["tasks"]), env
+    for job in meltano_json(meltano, "job", "list")["jobs"]:
+        if job["job_name"] == name:
+            return list(job["tasks"]), {}
+    known = sorted({s["name"] for s in schedules})
+    sys.exit(f"There is no schedule or job named {name!r} in meltano.yml (schedules: {known}).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="+", metavar="NAME", help="schedule or job")
+    parser.add_argument("--environment", help="Meltano environment (default: the project's)")
+    parser.add_argument("--full-refresh", action="store_true", help="read whole windows")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="targets plan and record only (SYNC_DRY_RUN); implies --full-refresh, keeps state",
+    )
+    parser.add_argument("--log", type=Path, help="append Meltano's output to this file")
+    args = parser.parse_args(argv)
+
+    meltano = [meltano_executable()]
+    if args.environment:
+        meltano += ["--environment", args.environment]
+    run_flags = []
+    if args.full_refresh or args.dry_run:
+        run_flags.append("--full-refresh")
+    if args.dry_run:
+        run_flags.append("--no-state-update")
+
+    failed: list[str] = []
+    total = 0
+    for name in args.names:
+        tasks, env = resolve(meltano, name)
+        if args.dry_run:
+            env["SYNC_DRY_RUN"] = "true"
+        for task in tasks:
+            total += 1
+            print(f"-- {name}: {task}", flush=True)
+            command = [*meltano, "run", *run_flags, *task.split()]
+            if args.log:
+                with args.log.open("a") as log:
+                    done = subprocess.run(
+                        command, env={**os.environ, **env}, stdout=log, stderr=log, check=False
+                    )
+            else:
+                done = subprocess.run(command, env={**os.environ, **env}, check=False)
+            if done.returncode != 0:
+                failed.append(task)
+                print(f"   failed (exit {done.returncode}); carrying on with the rest", flush=True)
+    if failed:
+        print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    print(f"All {total} tasks succeeded.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The Meltano project end to end: jobs, schedules and scripts/sync.py against the sandbox.
+
+Every test runs real ``meltano`` commands in a project installed once per session (conftest),
+against a fresh demo-seeded sandbox, and reads the outcome back through ``/_sandbox/state``,
+``/_sandbox/requests`` and the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from sync_ledger import Ledger
+
+from tests.e2e.helpers import (
+    TIMER_PEOPLE,
+    Sync,
+    add_verified_timer,
+    delete_absence_period,
+    ok,
+    rename_employee,
+    state,
+    users_by_person,
+    writes,
+)
+
+pytestmark = pytest.mark.slow
+
+LINKED_BEFORE = {"1001", "1007", "1008", "1009", "1011", "1015", "1017", "1019", "1022"}
+MATCHED_BY_EMAIL = {"1002", "1003", "1012"}
+CREATED = {"1004", "1006", "1013", "1014", "1016", "1018", "1020", "1021"}
+
+
+def new_ids(before: dict[str, Any], after: dict[str, Any], collection: str) -> set[Any]:
+    return {r["id"] for r in after[collection]} - {r["id"] for r in before[collection]}
+
+
+def assert_people_and_timers_synced(
+    sync: Sync, personio_before: dict[str, Any], personio: dict[str, Any]
+) -> None:
+    """Users created, linked, locked and unlocked; verified timers in Personio."""
+    staffomatic = state(sync.staffomatic)
+    users = users_by_person(staffomatic)
+    assert set(users) == LINKED_BEFORE | MATCHED_BY_EMAIL | CREATED  # not 1005 (no e-mail) or 1010
+    locked = {person for person, user in users.items() if user["locked_at"]}
+    assert locked == {"1006", "1007", "1008"}  # hired in two weeks; last day passed; inactive
+    xaver = next(u for u in staffomatic["users"] if u["last_name"] == "Unbekannt")
+    assert xaver["custom_id"] is None  # a user made by hand is never touched
+    added = new_ids(personio_before, personio, "attendance_periods")
+    periods = [p for p in personio["attendance_periods"] if p["id"] in added]
+    assert {p["person"]["id"] for p in periods} == TIMER_PEOPLE
+
+
+def assert_nothing_written_again(sync: Sync) -> None:
+    """A second full sync writes nothing but one retry of each write that was refused."""
+    with Ledger(sync.ledger_url) as ledger:
+        queued = Counter(r.system for r in ledger.all_retries(given_up=False))
+    personio, staffomatic = writes(sync.personio), writes(sync.staffomatic)
+    ok(sync.meltano("run", "--full-refresh", "full-sync"))
+    assert writes(sync.personio) - personio == queued["staffomatic"]
+    assert writes(sync.staffomatic) - staffomatic == queued["personio"]
+
+
+def test_one_variable_sets_the_absence_source_and_the_windows_of_every_plugin(
+    sync: Sync,
+) -> None:
+    def config(plugin: str, **env: str) -> dict[str, Any]:
+        done = ok(sync.meltano("config", "print", plugin, **env))
+        return dict(json.loads(done.stdout))
+
+    for plugin in ("target-staffomatic", "target-personio"):
+        assert config(plugin)["absence_source"] == "personio"
+        assert config(plugin, ABSENCE_SOURCE="staffomatic")["absence_source"] == "staffomatic"
+    windows = {"ABSENCE_WINDOW_PAST_DAYS": "30", "RETRY_DAYS": "3"}
+    for plugin in ("tap-personio--absences", "tap-staffomatic--absences", "target-personio"):
+        assert config(plugin, **windows)["absence_window_past_days"] == 30
+    assert config("tap-staffomatic--timers", **windows)["timer_window_days"] == 3
+    assert config("target-personio", **windows)["retry_days"] == 3
+
+
+def test_full_sync_with_personio_leading_absences_syncs_every_area_and_then_writes_nothing(
+    sync: Sync,
+) -> None:
+    personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
+    ok(sync.meltano("run", "full-sync"))
+
+    personio = state(sync.personio)
+    assert_people_and_timers_synced(sync, personio_before, personio)
+    assert personio["absence_periods"] == personio_before["absence_periods"]  # never both ways
+    # Every pending or approved Personio absence of a person with a user, except the type
+    # Staffomatic lacks (Parental leave), is now a Staffomatic absence, approval mirrored.
+    staffomatic = state(sync.staffomatic)
+    users = users_by_person(staffomatic)
+    types = {t["id"]: t["name"] for t in personio["absence_types"]}
+    expected = Counter(
+        p["approval"]["status"]
+        for p in personio["absence_periods"]
+        if p["approval"]["status"] in ("APPROVED", "PENDING")
+        and types[p["absence_type"]["id"]] != "Parental leave"
+        and p["person"]["id"] in users
+    )
+    added = new_ids(staffomatic_before, staffomatic, "absences")
+    created = Counter(a["state"] for a in staffomatic["absences"] if a["id"] in added)
+    assert created == {"approved": expected["APPROVED"], "new": expected["PENDING"]}
+
+    assert_nothing_written_again(sync)
+
+
+def test_full_sync_with_staffomatic_leading_absences_syncs_every_area_and_then_writes_nothing(
+    sync: Sync,
+) -> None:
+    sync.env["ABSENCE_SOURCE"] = "staffomatic"
+    personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
+    ok(sync.meltano("run", "full-sync"))
+
+    personio = state(sync.personio)
+    assert_people_and_timers_synced(sync, personio_before, personio)
+    staffomatic = state(sync.staffomatic)
+    assert staffomatic["absences"] == staffomatic_before["absences"]  # never both ways
+    # Approved Staffomatic absences became approved Personio absence periods.
+    added = new_ids(personio_before, personio, "absence_periods")
+    periods = [p for p in personio["absence_periods"] if p["id"] in added]
+    assert periods
+    assert {p["approval"]["status"] for p in periods} == {"APPROVED"}
+    by_user = {u["id"]: u.get("custom_id") for u in staffomatic["users"]}
+    approved_people = {
+        by_user[a["applicant_id"]] for a in staffomatic["absences"] if a["state"] == "approved"
+    }
+    assert {p["person"]["id"] for p in periods} <= approved_people
+
+    assert_nothing_written_again(sync)
+
+
+def test_partial_sync_carries_changes_and_only_the_full_sync_schedule_removes_a_deletion(
+    sync: Sync,
+) -> None:
+    ok(sync.meltano("schedule", "run", "full-sync"))
+    anna = users_by_person(state(sync.staffomatic))["1001"]
+
+    rename_employee(sync.personio, 1012, "Wolf-Berger")
+    timer = add_verified_timer(sync.staffomatic, anna["id"], days_ago=2)
+    personio_before = state(sync.personio)
+    partial = ok(sync.meltano("schedule", "run", "partial-sync"))
+    assert "Performing full refresh" not in partial.stderr
+
+    assert users_by_person(state(sync.staffomatic))["1012"]["last_name"] == "Wolf-Berger"
+    personio = state(sync.personio)
+    added = new_ids(personio_before, personio, "attendance_periods")
+    assert [p["person"]["id"] for p in personio["attendance_periods"] if p["id"] in added] == [
+        "1001"
+    ]
+    with Ledger(sync.ledger_url) as ledger:
+        assert str(timer) in ledger.links("staffomatic", "work_timers")
+        absence_links = ledger.links("personio", "absence")
+
+    # Anna's approved vacation is deleted in Personio: an incremental read cannot see that.
+    period = next(
+        p
+        for p in personio["absence_periods"]
+        if p["person"]["id"] == "1001" and p["id"] in absence_links
+    )
+    linked = int(absence_links[period["id"]].dest_id)
+    delete_absence_period(sync.personio, period["id"])
+    ok(sync.meltano("schedule", "run", "partial-sync"))
+    assert linked in {a["id"] for a in state(sync.staffomatic)["absences"]}
+    full = ok(sync.meltano("schedule", "run", "full-sync"))  # the schedule's full refresh
+    assert "Performing full refresh" in full.stderr
+    remaining = state(sync.staffomatic)["absences"]
+    assert linked not in {a["id"] for a in remaining}
+    assert any(a["applicant_id"] == anna["id"] for a in remaining)  # her other absence stays
+
+
+def test_dry_run_writes_nothing_keeps_no_bookmark_and_records_the_plan(sync: Sync) -> None:
+    done = ok(sync.script("--dry-run", "full-sync"))
+    assert "All 4 tasks succeeded." in done.stdout
+    assert writes(sync.personio) == 0
+    assert writes(sync.staffomatic) == 0
+    assert ok(sync.meltano("state", "list")).stdout.strip() == ""
+
+    plan = ok(sync.meltano("invoke", "sync-ledger", "plan", "--target", "target-personio"))
+    assert "dry run   yes" in plan.stdout
+    assert "work_timers / create (5)" in plan.stdout  # the five verified, settled timers
+    with Ledger(sync.ledger_url) as ledger:
+        assert ledger.links("personio", "employee") == {}  # a dry run links nothing
+
+
+def test_a_failing_area_does_not_stop_the_others(sync: Sync) -> None:
+    # Personio refuses the employees pipeline's credential (only that extractor's).
+    personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
+    done = sync.script("full-sync", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
+
+    assert done.returncode == 1
+    assert "1 of 4 tasks failed: tap-personio--employees target-staffomatic" in done.stderr
+    assert "wrong-secret" not in done.stdout + done.stderr
+    staffomatic = state(sync.staffomatic)
+    assert len(staffomatic["users"]) == len(staffomatic_before["users"])  # employees: failed
+    # absences of the employees linked before the run, and the timers, went through
+    assert new_ids(staffomatic_before, staffomatic, "absences")
+    added = new_ids(personio_before, state(sync.personio), "attendance_periods")
+    assert added
+
+
+def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> None:
+    """Why the schedules run through scripts/sync.py (documented in the README)."""
+    done = sync.meltano("run", "full-sync", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
+    assert done.returncode == 1
+    assert writes(sync.personio) == 0  # the timers never ran
