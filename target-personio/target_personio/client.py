@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 
 LOGGER = logging.getLogger("target_personio.client")
+# httpcore's DEBUG lines print response headers, and Personio sends tokens in them.
+logging.getLogger("httpcore").setLevel(logging.INFO)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})

@@ -141,7 +141,9 @@ OUT_OF_WINDOW = "out of window"
 def timer_problem(timer: dict[str, Any], rules: TimerRules) -> str | None:
     """None if the timer is to be written, else why not (``OUT_OF_WINDOW``: leave it alone)."""
     start = parse_time(timer.get("starts_at"))
-    if start is None or start < rules.window_start:
+    if start is None:
+        raise Unmappable("the timer has no start (starts_at), so it cannot be synced")
+    if start < rules.window_start:
         return OUT_OF_WINDOW
     state = timer.get("state")
     end = parse_time(timer.get("ends_at"))
@@ -220,6 +222,39 @@ def personio_attendance_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
         str((item.get("start") or {}).get("date_time", ""))[:19],
         str((item.get("end") or {}).get("date_time") or "")[:19],
     )
+
+
+MAX_TEXT = 255
+"""The longest text the target handles in a field it reads names from (e.g. a type name)."""
+
+
+def text_problem(record: dict[str, Any], checked: tuple[str, ...] = ()) -> str | None:
+    """Why a record's text cannot be used: text anywhere in it that is not valid UTF-8 (bytes
+    a tap could not decode), or a field in ``checked`` longer than :data:`MAX_TEXT`."""
+    for name, text in _texts(record, ""):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{name} holds text that is not valid UTF-8: correct it in Staffomatic"
+    for name in checked:
+        value = record.get(name)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return f"{name} is longer than {MAX_TEXT} characters ({len(value)}): shorten it"
+    return None
+
+
+def _texts(value: Any, name: str) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(name, value)]
+    if isinstance(value, dict):
+        return [
+            pair
+            for key, item in value.items()
+            for pair in _texts(item, f"{name}.{key}" if name else str(key))
+        ]
+    if isinstance(value, list):
+        return [pair for item in value for pair in _texts(item, name)]
+    return []
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from singer_sdk import Target
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink, RecordSink, Sink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from sync_ledger import Link, fingerprint
 from typing_extensions import override
 
@@ -26,9 +28,45 @@ from target_personio import mapping
 from target_personio.client import ABSENCE, ATTENDANCE, Rejected
 from target_personio.run import ABSENCES, TIMERS, SyncRun
 
+NO_KEY = "the record has no 'id' (its key), so it cannot be synced"
+
+
+class UnreadableRecord(Exception):
+    """A record that does not match its stream's schema; the message names the field only."""
+
+
+class QuietValidator(BaseJSONSchemaValidator):
+    """The SDK's validation, raising :class:`UnreadableRecord` (the target skips the record
+    with this reason) instead of the SDK logging a traceback that holds the whole record."""
+
+    def __init__(self, schema: dict, inner: BaseJSONSchemaValidator) -> None:
+        super().__init__(schema)
+        self.inner = inner
+
+    @override
+    def validate(self, record: dict[str, Any]) -> None:
+        try:
+            self.inner.validate(record)
+        except InvalidRecord as exc:
+            cause = exc.__cause__  # jsonschema's ValidationError
+            validator = getattr(cause, "validator", None)
+            if validator == "required":
+                reason = f"the record lacks a required field ({getattr(cause, 'message', '')})"
+            else:
+                path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
+                reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
+        else:
+            return
+        raise UnreadableRecord(reason)
+
 
 class _RunSink(Sink):
     """A sink with access to the run shared by every sink of the target."""
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        inner = super().get_validator()
+        return None if inner is None else QuietValidator(self.schema, inner)
 
     def __init__(
         self,
@@ -43,6 +81,10 @@ class _RunSink(Sink):
 
 class IgnoredSink(_RunSink, RecordSink):
     """Streams the target does not need (locations, departments, ...)."""
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return None  # dropped records need no validation
 
     @override
     def process_record(self, record: dict, context: dict) -> None:
@@ -80,6 +122,8 @@ class _WindowSink(_RunSink, BatchSink):
     """A batch sink that keeps links and understands the "window read completely" signal."""
 
     entity = ""
+    checked_text: tuple[str, ...] = ()
+    """Fields whose text is refused above ``mapping.MAX_TEXT`` characters."""
 
     @override
     def setup(self) -> None:
@@ -129,7 +173,7 @@ class _WindowSink(_RunSink, BatchSink):
         self._deferred = []
         try:
             for record in records:
-                self.handle(record)
+                self.handle_one(record)
         except BaseException:
             self.sync.fail()
             raise
@@ -155,6 +199,23 @@ class _WindowSink(_RunSink, BatchSink):
         except BaseException:
             self.sync.fail()
             raise
+
+    def mark_seen(self, source_id: str) -> None:
+        """A record that was skipped still counts as seen: its periods are not removed."""
+        if source_id != "(no id)":
+            self._seen.add(source_id)
+
+    def handle_one(self, record: dict[str, Any]) -> None:
+        """One record; one that cannot be read (bad text, bad times) is skipped with the reason."""
+        problem = mapping.text_problem(record, self.checked_text)
+        if problem is None:
+            try:
+                self.handle(record)
+            except mapping.Unmappable as exc:
+                problem = str(exc)
+        if problem is not None:
+            self.sync.logger.warning("%s %s skipped: %s", self.entity, record.get("id"), problem)
+            self.sync.record(self.entity, str(record.get("id")), "skip", problem)
 
     def handle(self, record: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -295,11 +356,19 @@ class WorkTimersSink(_WindowSink):
                     skip_approval=self.skip_approval,
                 )
                 current[before["id"]] = {"id": before["id"], **after}
+            # A period whose create answer was lost (a broken connection) is in Personio
+            # already: link it instead of creating it again (Personio would refuse the overlap).
+            existing = self._recovered(person) if add else {}
             for slot in add:
-                new_id = self.sync.create(
-                    ATTENDANCE,
-                    mapping.attendance_body(person, slot),
-                    skip_approval=self.skip_approval,
+                found = existing.get(mapping.attendance_key(person, slot))
+                new_id = (
+                    found.pop(0)
+                    if found
+                    else self.sync.create(
+                        ATTENDANCE,
+                        mapping.attendance_body(person, slot),
+                        skip_approval=self.skip_approval,
+                    )
                 )
                 current[new_id or f"planned-{len(current)}"] = {"id": new_id, **slot}
         except Rejected as exc:
@@ -366,6 +435,7 @@ class AbsencesSink(_WindowSink):
     """Staffomatic absences into Personio absence periods (only when absence_source=staffomatic)."""
 
     entity = ABSENCES
+    checked_text = ("absence_type_name",)
 
     @property
     def active(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import sys
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
 from sync_ledger import LedgerError
@@ -17,12 +19,15 @@ from typing_extensions import override
 from target_personio.client import RunStopped
 from target_personio.run import SyncRun, credentials
 from target_personio.sinks import (
+    NO_KEY,
     AbsencesSink,
     AbsenceTypesSink,
     AccountSink,
     IgnoredSink,
+    UnreadableRecord,
     UsersSink,
     WorkTimersSink,
+    _WindowSink,
 )
 
 ABSENCE_SOURCES = ("personio", "staffomatic")
@@ -156,6 +161,25 @@ class TargetPersonio(Target):
         return SINKS.get(stream_name, IgnoredSink)
 
     @override
+    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
+        """One RECORD; one the SDK cannot read is skipped with its reason, the run goes on."""
+        try:
+            super()._process_record_message(message_dict)
+        except (MissingKeyPropertiesError, UnreadableRecord) as exc:
+            stream = str(message_dict.get("stream"))
+            sink = self.get_sink(stream)
+            if isinstance(sink, IgnoredSink):
+                raise  # a stream this target does not use: the SDK's own behaviour
+            record = message_dict.get("record")
+            record = record if isinstance(record, dict) else {}
+            sid = str(record["id"]) if record.get("id") is not None else "(no id)"
+            reason = str(exc) if isinstance(exc, UnreadableRecord) else NO_KEY
+            self.logger.warning("%s %s skipped: %s", stream, sid, reason)
+            if isinstance(sink, _WindowSink) and getattr(sink, "active", True):
+                sink.mark_seen(sid)
+                self.sync.record(sink.entity, sid, "skip", reason)
+
+    @override
     def process_endofpipe(self) -> None:
         self.sync.lookups_ready = True  # everything has been read: write what waited
         try:
@@ -175,6 +199,10 @@ class TargetPersonio(Target):
         config: Any = None,
         file_input: Any = None,
     ) -> None:
+        if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
+            # Bytes that are not UTF-8 become lone surrogates instead of stopping the reader,
+            # so only the record holding them is skipped (with the reason).
+            sys.stdin.reconfigure(errors="surrogateescape")
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input

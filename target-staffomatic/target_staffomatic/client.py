@@ -7,7 +7,10 @@
   500 per 10 s per IP; the default keeps a margin), shared by every thread of the run.
 - Retries on 429, 5xx and transport errors with exponential backoff and full jitter; a
   ``Retry-After`` header is honoured (at least 1 s on a 429). A POST is not repeated after the
-  connection broke once the request was sent, since it may have been applied.
+  connection broke once the request was sent, nor after a 5xx answer (a gateway may answer 502
+  or 504 after Staffomatic created the record): it may have been applied, and repeating it
+  could create a duplicate. The record fails; the next run links what was created (by
+  ``custom_id``, e-mail, or user, type and times) or creates it.
 - 401/403 raise :class:`AuthError` (the run must stop); other 4xx raise :class:`RejectedError`
   (the record failed, the run goes on); exhausted retries raise :class:`UnreachableError`.
 - Logs show method, path and status only: never headers, so never credentials.
@@ -28,6 +31,7 @@ import httpx
 
 logger = logging.getLogger("target_staffomatic.client")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too much
+logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG lines print every header
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PAGE_SIZE = 100
@@ -233,6 +237,12 @@ class StaffomaticClient:
                     return response.json()
                 except ValueError:
                     return None
+            if status in RETRY_STATUSES and method == "POST" and status != 429:
+                raise RejectedError(
+                    status,
+                    f"HTTP {status} to {method} {path}: it may or may not have been applied, so "
+                    "it is not repeated now",
+                )
             if status in RETRY_STATUSES:
                 last = f"HTTP {status}"
                 wait = retry_after(response)

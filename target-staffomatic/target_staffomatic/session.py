@@ -30,6 +30,7 @@ from target_staffomatic.planning import (
     ABSENCE,
     ABSENCE_TYPE,
     EMPLOYEE,
+    EMPLOYEE_TEXT,
     ID,
     SYSTEM,
     AbsenceIn,
@@ -42,6 +43,7 @@ from target_staffomatic.planning import (
     plan_employee,
     read_absence,
     resolve_absence_type,
+    text_problem,
     vanished,
 )
 
@@ -112,7 +114,7 @@ class Session:
         self.users_claimed: dict[int, str] = {}
         self.absences_ignored_logged = False
 
-        account = self._read(lambda: client.get("/account.json")) or {}
+        account = self._read(self._account) or {}
         zone_name = config.get("time_zone") or account.get("time_zone") or "UTC"
         try:
             self.zone = ZoneInfo(str(zone_name))
@@ -143,6 +145,18 @@ class Session:
             raise StopRun(str(exc)) from None
         except (UnreachableError, RejectedError) as exc:
             raise StopRun(f"Reading from Staffomatic failed: {exc}") from None
+
+    def _account(self) -> Any:
+        """The account record; an unknown account (404) is named with the setting to fix."""
+        try:
+            return self.client.get("/account.json")
+        except RejectedError as exc:
+            if exc.status != 404:
+                raise
+            raise AuthError(
+                f"Staffomatic has no account '{self.client.account}' (HTTP 404): set the account "
+                "setting to your Staffomatic subdomain, e.g. acme for acme.staffomaticapp.com."
+            ) from None
 
     def _load_lookups(self) -> Lookups:
         client = self.client
@@ -189,6 +203,10 @@ class Session:
         plans = []
         for record in records:
             sid = str(record["id"])
+            problem = text_problem(record, EMPLOYEE_TEXT)
+            if problem:
+                plans.append(Planned(EMPLOYEE, sid, outcome="skip", reason=problem))
+                continue
             plan = plan_employee(record, self.rules, self.lookups, links.get(sid), vacation_ids)
             owner = self.users_claimed.get(plan.dest_id) if plan.dest_id is not None else None
             if owner is not None and owner != sid:
@@ -233,6 +251,9 @@ class Session:
             if self.seen_absences is not None:
                 self.seen_absences.add(sid)
             try:
+                problem = text_problem(record)
+                if problem:
+                    raise ValueError(problem)
                 absence = read_absence(record, names, self.window[1])
             except ValueError as exc:
                 self._record(Planned(ABSENCE, sid, outcome="skip", reason=str(exc)))
@@ -243,6 +264,15 @@ class Session:
                 continue
             ready.append((absence, user, location))
         self._plan_absences(ready)
+
+    def skip_unreadable(self, entity: str, record: Mapping[str, Any], reason: str) -> None:
+        """A record the SDK could not read (no key, not matching its schema): logged and
+        skipped; an absence that keeps its id still counts as seen in a full window."""
+        sid = str(record["id"]) if record.get("id") is not None else "(no id)"
+        if entity == ABSENCE and self.seen_absences is not None and sid != "(no id)":
+            self.seen_absences.add(sid)
+        logger.warning("%s %s skipped: %s", entity, sid, reason)
+        self._record(Planned(entity, sid, outcome="skip", reason=reason))
 
     def finish_absences(self) -> None:
         """At the end of input: the absences that waited for their employee."""

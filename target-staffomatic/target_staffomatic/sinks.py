@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk.sinks import BatchSink, RecordSink
+from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.sinks import BatchSink, RecordSink, Sink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
 
 if TYPE_CHECKING:
@@ -14,10 +16,47 @@ if TYPE_CHECKING:
     from target_staffomatic.target import TargetStaffomatic
 
 
-class _SessionSink:
+NO_KEY = "the record has no 'id' (its key), so it cannot be synced"
+
+
+class UnreadableRecord(Exception):
+    """A record that does not match its stream's schema; the message names the field only."""
+
+
+class QuietValidator(BaseJSONSchemaValidator):
+    """The SDK's validation, raising :class:`UnreadableRecord` (the target skips the record
+    with this reason) instead of the SDK logging a traceback that holds the whole record."""
+
+    def __init__(self, schema: dict[str, Any], inner: BaseJSONSchemaValidator) -> None:
+        super().__init__(schema)
+        self.inner = inner
+
+    @override
+    def validate(self, record: dict[str, Any]) -> None:
+        try:
+            self.inner.validate(record)
+        except InvalidRecord as exc:
+            cause = exc.__cause__  # jsonschema's ValidationError
+            validator = getattr(cause, "validator", None)
+            if validator == "required":
+                reason = f"the record lacks a required field ({getattr(cause, 'message', '')})"
+            else:
+                path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
+                reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
+        else:
+            return
+        raise UnreadableRecord(reason)
+
+
+class _SessionSink(Sink):
     """Gives a sink the run's session (created on first use by the target)."""
 
     staffomatic_target: TargetStaffomatic
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        inner = super().get_validator()
+        return None if inner is None else QuietValidator(self.schema, inner)
 
     @property
     def session(self) -> Session:
@@ -106,6 +145,10 @@ class AbsencesSink(_SessionSink, BatchSink):
 
 class IgnoredSink(RecordSink):
     """A stream this target does not sync (e.g. ``attendances``): its records are dropped."""
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return None  # dropped records need no validation
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import sys
 from typing import Any, ClassVar
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import (
     CapabilitiesEnum,
     PluginCapabilities,
@@ -20,11 +22,19 @@ from sync_ledger import Ledger, LedgerError, default_url
 from typing_extensions import override
 
 from target_staffomatic.client import StaffomaticClient, StaffomaticError
-from target_staffomatic.planning import DEPARTMENT_SOURCES, SYNC_FIELDS
+from target_staffomatic.planning import ABSENCE, DEPARTMENT_SOURCES, EMPLOYEE, SYNC_FIELDS
 from target_staffomatic.session import Session, StopRun
-from target_staffomatic.sinks import AbsencesSink, AbsenceTypesSink, EmployeesSink, IgnoredSink
+from target_staffomatic.sinks import (
+    NO_KEY,
+    AbsencesSink,
+    AbsenceTypesSink,
+    EmployeesSink,
+    IgnoredSink,
+    UnreadableRecord,
+)
 
 ABSENCE_SOURCES = ("personio", "staffomatic")
+SYNCED_STREAMS = {"employees": EMPLOYEE, "absences": ABSENCE}
 DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
 MAP = th.ObjectType(additional_properties=th.CustomType({"type": ["integer", "string"]}))
 
@@ -167,6 +177,10 @@ class TargetStaffomatic(Target):
         config: Any = None,
         file_input: Any = None,
     ) -> None:
+        if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
+            # Bytes that are not UTF-8 become lone surrogates instead of stopping the reader,
+            # so only the record holding them is skipped (with the reason).
+            sys.stdin.reconfigure(errors="surrogateescape")
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input
@@ -194,7 +208,19 @@ class TargetStaffomatic(Target):
 
     @override
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        self._guard(super()._process_record_message, message_dict)
+        self._guard(self._read_record, message_dict)
+
+    def _read_record(self, message_dict: dict[str, Any]) -> None:
+        """One RECORD; one the SDK cannot read is skipped with its reason, the run goes on."""
+        try:
+            super()._process_record_message(message_dict)
+        except (MissingKeyPropertiesError, UnreadableRecord) as exc:
+            entity = SYNCED_STREAMS.get(str(message_dict.get("stream")))
+            record = message_dict.get("record")
+            reason = str(exc) if isinstance(exc, UnreadableRecord) else NO_KEY
+            if entity is None or not isinstance(record, dict):
+                raise  # a stream this target does not sync: the SDK's own behaviour
+            self.session.skip_unreadable(entity, record, reason)
 
     @override
     def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:

@@ -1,0 +1,299 @@
+"""Bad records: each one gets a per-record error with a clear reason, every other record syncs.
+
+For each target, the real tap's output on the demo seed is taken and bad records, written by
+hand, are slipped in after a good record of the same stream (inside the full-refresh window).
+The target runs once as a real process on that input. Then each bad record must have a ``skip``
+or ``fail`` row in the ledger's run log with a reason a person understands, the run must end with
+exit code 0, and the destination must hold exactly what the fault-free run of the pipeline
+writes: nothing of the bad records, nothing less of the good ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sync_ledger import Action, Ledger
+
+from tests.faults.conftest import Expected, World, sandbox_world
+from tests.faults.helpers import (
+    PERSONIO_TO_STAFFOMATIC,
+    STAFFOMATIC_TO_PERSONIO,
+    LogBook,
+    Spec,
+    run_plugin,
+)
+
+pytestmark = pytest.mark.slow
+
+RAW = "@RAW@"
+"""Replaced by bytes that are not UTF-8 after the line was encoded."""
+NOT_UTF8 = b"\xff\xfe"
+LONG = "L" * 5000
+MISSING = object()
+
+
+@dataclass
+class BadRun:
+    code: int
+    stderr: str
+    actions: list[Action]
+    view: dict[str, list[str]]
+    touched: set[str]
+    expected: Expected
+
+    def errors_of(self, entity: str, source_id: str) -> list[Action]:
+        return [
+            a
+            for a in self.actions
+            if a.entity == entity and a.source_id == source_id and a.action in ("skip", "fail")
+        ]
+
+
+def tap_messages(world: World, spec: Spec) -> list[dict[str, Any]]:
+    """The real tap's output on the demo seed, as messages."""
+    config = spec.tap_config(world.sandbox)
+    done = run_plugin(world.book, f"bad-input {spec.tap}", spec.tap, config, world.workdir)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def record(messages: list[dict[str, Any]], stream: str, rid: Any) -> dict[str, Any]:
+    return next(
+        m
+        for m in messages
+        if m["type"] == "RECORD" and m["stream"] == stream and m["record"].get("id") == rid
+    )
+
+
+def days_before(moment: str, days: int) -> str:
+    return (datetime.fromisoformat(moment) - timedelta(days=days)).isoformat()
+
+
+def variant(template: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of a RECORD message with fields changed (MISSING removes a field)."""
+    data = {**template["record"], **changes}
+    return {**template, "record": {k: v for k, v in data.items() if v is not MISSING}}
+
+
+def encode(messages: list[dict[str, Any]], extras: dict[tuple[str, Any], list[dict]]) -> bytes:
+    """JSON lines with ``extras`` after the record ``(stream, id)`` they are keyed by."""
+    lines: list[bytes] = []
+    for message in messages:
+        lines.append(json.dumps(message, ensure_ascii=False).encode("utf-8"))
+        if message["type"] == "RECORD":
+            for extra in extras.get((message["stream"], message["record"].get("id")), []):
+                line = json.dumps(extra).encode("ascii")  # lone surrogates as \\u escapes
+                lines.append(line.replace(RAW.encode(), NOT_UTF8))
+    return b"\n".join(lines) + b"\n"
+
+
+def run_target(world: World, spec: Spec, stdin: bytes, expected: Expected) -> BadRun:
+    url = f"sqlite:///{world.workdir / 'bad-input.db'}"
+    config = spec.target_config(world.sandbox, url)
+    # A strict stdin decoder (as under most locales) must not stop the run on bytes that are
+    # not UTF-8: the target reads them itself and skips the one record holding them.
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}
+    done = run_plugin(
+        world.book,
+        f"bad-input {spec.target}",
+        spec.target,
+        config,
+        world.workdir,
+        stdin,
+        env=strict,
+    )
+    with Ledger(url) as ledger:
+        runs = ledger.runs()
+        actions = ledger.actions(runs[0].id) if runs else []
+    return BadRun(
+        done.returncode,
+        done.stderr,
+        actions,
+        spec.view(world.sandbox),
+        world.touched(),
+        expected,
+    )
+
+
+# ---- tap-personio | target-staffomatic ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def into_staffomatic(
+    book: LogBook,
+    tmp_path_factory: pytest.TempPathFactory,
+    expected: Callable[[Spec], Expected],
+) -> Iterator[BadRun]:
+    spec = PERSONIO_TO_STAFFOMATIC
+    want = expected(spec)
+    for world in sandbox_world(book, tmp_path_factory.mktemp("bad-into-staffomatic")):
+        messages = tap_messages(world, spec)
+        anna = record(messages, "employees", 1001)
+        people = [
+            variant(anna, id=MISSING, email="no.id@demo-gastro.example"),
+            variant(anna, id=7002, first_name="Nora", last_name="Nomail", email=None),
+            variant(anna, id=7003, last_name=f"Ko{RAW}ch", email="bad.bytes@demo-gastro.example"),
+            variant(anna, id=7004, last_name=LONG, email="very.long@demo-gastro.example"),
+            variant(anna, id=7005, last_name="Sur\udcfcrogate", email="sur@demo-gastro.example"),
+        ]
+        vacation = next(
+            m
+            for m in messages
+            if m["type"] == "RECORD"
+            and m["stream"] == "absences"
+            and m["record"]["person_id"] == "1001"
+            and m["record"]["absence_type_name"] == "Vacation"
+        )
+        start = vacation["record"]["starts_from"]
+        absences = [
+            variant(vacation, id="bad-no-start", starts_from=MISSING),
+            variant(vacation, id="bad-no-person", person_id=MISSING),
+            variant(vacation, id="bad-type", absence_type_id="x-1", absence_type_name="Sabbatical"),
+            variant(vacation, id="bad-backwards", ends_at=days_before(start, 7)),
+            variant(vacation, id="bad-person", person_id="999999"),
+        ]
+        extras = {
+            ("employees", 1001): people,
+            ("absences", vacation["record"]["id"]): absences,
+        }
+        yield run_target(world, spec, encode(messages, extras), want)
+
+
+def test_target_staffomatic_syncs_every_good_record_despite_the_bad_ones(
+    into_staffomatic: BadRun,
+) -> None:
+    run = into_staffomatic
+    assert run.code == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    assert run.view == run.expected.view
+    assert run.touched == run.expected.touched
+
+
+@pytest.mark.parametrize(
+    ("entity", "source_id", "words"),
+    [
+        pytest.param("employee", "7002", ["no e-mail"], id="user without e-mail and link"),
+        pytest.param("employee", "7003", ["UTF-8", "last_name"], id="non-UTF-8 bytes"),
+        pytest.param("employee", "7005", ["UTF-8", "last_name"], id="non-UTF-8 escape"),
+        pytest.param("employee", "7004", ["last_name", "longer than"], id="oversized text"),
+        pytest.param("absence", "bad-no-start", ["start"], id="absence missing its start"),
+        pytest.param("absence", "bad-no-person", ["person"], id="absence missing its person"),
+        pytest.param("absence", "bad-type", ["Sabbatical", "counterpart"], id="unknown type"),
+        pytest.param("absence", "bad-backwards", ["ends before it starts"], id="ends before start"),
+        pytest.param("absence", "bad-person", ["999999"], id="unknown person"),
+    ],
+)
+def test_target_staffomatic_logs_each_bad_record_with_its_reason(
+    into_staffomatic: BadRun, entity: str, source_id: str, words: list[str]
+) -> None:
+    errors = into_staffomatic.errors_of(entity, source_id)
+    assert len(errors) == 1, into_staffomatic.actions
+    for word in words:
+        assert word in errors[0].reason
+
+
+def test_target_staffomatic_logs_a_record_without_id_with_its_reason(
+    into_staffomatic: BadRun,
+) -> None:
+    errors = [
+        a
+        for a in into_staffomatic.actions
+        if a.entity == "employee" and a.action == "skip" and "'id'" in a.reason
+    ]
+    assert len(errors) == 1, into_staffomatic.actions
+
+
+# ---- tap-staffomatic | target-personio ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def into_personio(
+    book: LogBook,
+    tmp_path_factory: pytest.TempPathFactory,
+    expected: Callable[[Spec], Expected],
+) -> Iterator[BadRun]:
+    spec = STAFFOMATIC_TO_PERSONIO
+    want = expected(spec)
+    for world in sandbox_world(book, tmp_path_factory.mktemp("bad-into-personio")):
+        messages = tap_messages(world, spec)
+        shift = record(messages, "work_timers", 91003)  # Sebastian, verified, 07:00-15:30
+        start, end = shift["record"]["starts_at"], shift["record"]["ends_at"]
+        timers = [
+            variant(shift, id=990001, starts_at=MISSING),
+            variant(shift, id=MISSING),
+            variant(shift, id=990003, starts_at=start.replace("T07:00", "T12:00"), ends_at=end),
+            variant(shift, id=990004, user_id=999999),
+            variant(shift, id=990005, user_id=286990),
+            variant(shift, id=990006, starts_at=end, ends_at=start),
+        ]
+        user = record(messages, "users", 286011)
+        users = [variant(user, id=286990, email=None, custom_id=None, first_name="Nora")]
+        vacation = record(messages, "absences", 565001)  # Anna, approved vacation
+        absences = [
+            variant(vacation, id=990101, absence_type_name="Sabbatical", absence_type_id=999),
+            variant(
+                vacation,
+                id=990102,
+                starts_at=vacation["record"]["ends_at"],
+                ends_at=vacation["record"]["starts_at"],
+            ),
+            variant(vacation, id=990103, absence_type_name=f"Vaca{RAW}tion"),
+            variant(vacation, id=990104, absence_type_name=LONG),
+            variant(vacation, id=990105, starts_at=MISSING),
+        ]
+        extras = {
+            ("work_timers", 91003): timers,
+            ("users", 286011): users,
+            ("absences", 565001): absences,
+        }
+        yield run_target(world, spec, encode(messages, extras), want)
+
+
+def test_target_personio_syncs_every_good_record_despite_the_bad_ones(
+    into_personio: BadRun,
+) -> None:
+    run = into_personio
+    assert run.code == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    assert run.view == run.expected.view
+    assert run.touched == run.expected.touched
+
+
+@pytest.mark.parametrize(
+    ("entity", "source_id", "words"),
+    [
+        pytest.param("work_timers", "990001", ["start"], id="timer missing its start"),
+        pytest.param("work_timers", "990003", ["overlaps"], id="overlapping attendance"),
+        pytest.param("work_timers", "990004", ["999999"], id="unknown person"),
+        pytest.param("work_timers", "990005", ["e-mail"], id="user without e-mail and link"),
+        pytest.param("work_timers", "990006", ["ends before it starts"], id="timer backwards"),
+        pytest.param("absences", "990101", ["Sabbatical"], id="unknown absence type"),
+        pytest.param("absences", "990102", ["ends before it starts"], id="absence backwards"),
+        pytest.param("absences", "990103", ["UTF-8", "absence_type_name"], id="non-UTF-8"),
+        pytest.param("absences", "990104", ["absence_type_name", "longer than"], id="oversized"),
+        pytest.param("absences", "990105", ["start"], id="absence missing its start"),
+    ],
+)
+def test_target_personio_logs_each_bad_record_with_its_reason(
+    into_personio: BadRun, entity: str, source_id: str, words: list[str]
+) -> None:
+    errors = into_personio.errors_of(entity, source_id)
+    assert len(errors) == 1, [
+        (a.entity, a.source_id, a.action, a.reason) for a in into_personio.actions
+    ]
+    for word in words:
+        assert word in errors[0].reason
+
+
+def test_target_personio_logs_a_record_without_id_with_its_reason(into_personio: BadRun) -> None:
+    errors = [
+        a
+        for a in into_personio.actions
+        if a.entity == "work_timers" and a.action == "skip" and "'id'" in a.reason
+    ]
+    assert len(errors) == 1, into_personio.actions
