@@ -9,7 +9,8 @@ vendor API:
 - ``POST /_sandbox/reset``: ``{"seed": "demo"}`` or ``{"seed": "scale", "employees": 1000, ...}``;
 - ``GET /_sandbox/requests``: counts by method and path template, 429s sent, faults injected;
 - ``POST /_sandbox/faults``: latency, latency spikes, 5xx error rate, a burst of 429s,
-  invalidated tokens, dropped connections, rate limits on or off (see :class:`Faults`).
+  invalidated tokens, dropped connections, writes applied but answered by a cut connection or a
+  502, rate limits on or off (see :class:`Faults`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ class Faults:
     """Share of requests whose connection is cut mid-response."""
     drop_next: int = 0
     """The next N vendor requests have their connection cut (counts down)."""
+    drop_after_rate: float = 0.0
+    """Share of write requests (POST, PUT, PATCH, DELETE) that are applied, but whose answer is
+    lost: the connection is cut instead."""
+    drop_after_next: int = 0
+    """The next N write requests are applied, then their connection is cut (counts down)."""
+    error_after_rate: float = 0.0
+    """Share of write requests that are applied, then answered 502 in the vendor's error shape
+    (a gateway that failed after the server did its work)."""
+    error_after_next: int = 0
+    """The next N write requests are applied, then answered 502 (counts down)."""
     rate_limits: bool = True
     """The vendor's documented rate limits are enforced."""
     seed: int = 7
@@ -68,6 +79,7 @@ class RequestLog:
     throttled: int = 0
     injected_errors: int = 0
     dropped: int = 0
+    dropped_after: int = 0
 
     def as_json(self) -> dict[str, Any]:
         writes = sum(n for key, n in self.by_endpoint.items() if key.split()[0] in WRITE_METHODS)
@@ -78,6 +90,7 @@ class RequestLog:
             "throttled": self.throttled,
             "injected_errors": self.injected_errors,
             "dropped": self.dropped,
+            "dropped_after": self.dropped_after,
         }
 
 
@@ -243,7 +256,37 @@ class Emulator:
                 self.log.throttled += 1
             await response(scope, receive, send)
             return
-        await inner(scope, receive, send)
+        after = self._after_fault() if method in WRITE_METHODS else None
+        if after is None:
+            await inner(scope, receive, send)
+            return
+
+        async def discard(message: Message) -> None:
+            return None
+
+        await inner(scope, receive, discard)  # the write is applied, its answer is lost
+        if after == "drop":
+            await _drop_connection(send)
+        else:
+            response = self.error_response(502, "Bad gateway: please retry later", request)
+            await response(scope, receive, send)
+
+    def _after_fault(self) -> str | None:
+        """``"drop"`` or ``"error"`` when this write's answer is to be lost after it is applied."""
+        faults = self.faults
+        if faults.drop_after_next > 0 or (
+            faults.drop_after_rate and self.rng.random() < faults.drop_after_rate
+        ):
+            faults.drop_after_next = max(0, faults.drop_after_next - 1)
+            self.log.dropped_after += 1
+            return "drop"
+        if faults.error_after_next > 0 or (
+            faults.error_after_rate and self.rng.random() < faults.error_after_rate
+        ):
+            faults.error_after_next = max(0, faults.error_after_next - 1)
+            self.log.injected_errors += 1
+            return "error"
+        return None
 
     def too_many_requests(self, request: Request, retry_after: float | None) -> Response:
         """The vendor's 429; ``retry_after`` seconds go into ``Retry-After`` where sent."""

@@ -4,8 +4,8 @@
   the suite used or saw (configured secrets, credentials in the sandbox state, every
   ``Authorization`` value a plugin sent), so one test can scan all logs for secrets at the end.
 - :class:`Monitor` watches one emulator's vendor requests in the test process: it counts writes,
-  notes credentials, and fires :class:`Trigger` s on the n-th write (set a fault, kill a process,
-  or let the write happen and cut the connection before the answer).
+  notes credentials, and fires :class:`Trigger` s on the n-th write (set a fault, such as the
+  sandbox's own "apply this write, then lose its answer", or kill a process).
 - :class:`Pipeline` runs ``tap | target`` as two real executables from the virtualenv.
 - :func:`staffomatic_view` / :func:`personio_view` reduce a ``/_sandbox/state`` to its meaningful
   content keyed by natural keys, and :func:`touched` lists the seeded records a run changed.
@@ -28,8 +28,7 @@ from typing import Any
 import httpx
 from sandbox.core import Emulator
 from sandbox.server import Sandbox
-from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 BIN = Path(sys.executable).parent
 USER_AGENT = "fault-suite (tests@example.com)"
@@ -101,17 +100,28 @@ class Trigger:
     request: int = 0
     before: Callable[[], None] | None = None
     """Called before the request is handled (set a fault, invalidate tokens, kill a process)."""
-    drop_answer: bool = False
-    """Handle the request, then cut the connection before the answer reaches the client."""
     after: Callable[[], None] | None = None
-    """Called after the request was handled (before a dropped answer is cut)."""
-    error_answer: int = 0
-    """Handle the request, then answer with this 5xx status instead (a gateway that failed
-    after the server applied the write)."""
+    """Called after the request was handled (before a connection cut by the sandbox closes)."""
+
+
+def lose_answer(emulator: Emulator, how: str = "drop") -> Callable[[], None]:
+    """A ``before`` action: the sandbox applies this very write, then cuts the connection
+    (``"drop"``, the public fault ``drop_after_next``) or answers 502 (``"error"``,
+    ``error_after_next``). Set in-process right before the request is handled: nothing else
+    runs in between as long as no latency fault is on."""
+
+    def action() -> None:
+        if how == "drop":
+            emulator.faults.drop_after_next = 1
+        else:
+            emulator.faults.error_after_next = 1
+
+    return action
 
 
 class Monitor:
-    """Wraps an emulator's vendor-request handler (in this process) to count and inject faults."""
+    """Wraps an emulator's vendor-request handler (in this process) to count requests and fire
+    triggers on the n-th one."""
 
     def __init__(self, emulator: Emulator, book: LogBook) -> None:
         self.emulator = emulator
@@ -119,7 +129,6 @@ class Monitor:
         self.original = emulator._vendor_call
         self.writes = 0
         self.requests = 0
-        self.dropped_answers = 0
         self.triggers: list[Trigger] = []
         self.lock = threading.Lock()
         emulator._vendor_call = self._call
@@ -128,9 +137,14 @@ class Monitor:
         self.triggers.append(trigger)
 
     def drop_answers(self, *writes: int) -> None:
-        """Cut the connection after handling each of these writes (the write is applied)."""
+        """Apply each of these writes, then cut the connection (the sandbox's drop-after fault)."""
         for n in writes:
-            self.add(Trigger(n, drop_answer=True))
+            self.add(Trigger(n, before=lose_answer(self.emulator, "drop")))
+
+    def error_answers(self, *writes: int) -> None:
+        """Apply each of these writes, then answer 502 (the sandbox's error-after fault)."""
+        for n in writes:
+            self.add(Trigger(n, before=lose_answer(self.emulator, "error")))
 
     async def _call(
         self, inner: Any, routes: Any, scope: Scope, receive: Receive, send: Send
@@ -150,24 +164,10 @@ class Monitor:
         for trigger in fired:
             if trigger.before:
                 trigger.before()
-        drop = any(t.drop_answer for t in fired)
-        status = max((t.error_answer for t in fired), default=0)
-        if drop or status:
-            self.dropped_answers += 1
-
-        async def swallow(message: Message) -> None:
-            return None
-
-        await self.original(inner, routes, scope, receive, swallow if drop or status else send)
+        await self.original(inner, routes, scope, receive, send)
         for trigger in fired:
             if trigger.after:
                 trigger.after()
-        if drop:
-            await _cut(send)
-        elif status:
-            await self.emulator.error_response(status, "Bad gateway", Request(scope))(
-                scope, receive, send
-            )
 
     def _note_credentials(self, scope: Scope) -> None:
         for key, value in scope["headers"]:
@@ -178,18 +178,6 @@ class Monitor:
             if kind.lower() == "basic":
                 decoded = base64.b64decode(credential).decode("utf-8", "replace")
                 self.book.secrets.add(decoded.partition(":")[2])
-
-
-async def _cut(send: Send) -> None:
-    """Start an answer and stop half-way: the server closes the connection on the client."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")],
-        }
-    )
-    await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
 
 
 def set_faults(url: str, **faults: Any) -> dict[str, Any]:

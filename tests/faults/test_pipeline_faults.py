@@ -24,6 +24,7 @@ from tests.faults.helpers import (
     Spec,
     Trigger,
     error_lines,
+    lose_answer,
     requests_of,
     set_faults,
 )
@@ -185,11 +186,11 @@ def test_answers_lost_after_the_write_was_applied_cause_no_duplicate(
     them, not try to create them again into Personio's overlap refusal, run after run.)"""
     destination = world.destination(spec)
     destination.drop_answers(1, 2, 5, 8, 11, 14)
-    for write in (3, 10, 15):  # applied, then a gateway answers 502
-        destination.add(Trigger(write, error_answer=502))
+    destination.error_answers(3, 10, 15)  # applied, then a gateway answers 502
     first = world.pipeline(spec).run()
     assert_succeeded(first)
-    assert destination.dropped_answers >= 8
+    log = requests_of(spec.destination_url(world.sandbox))
+    assert log["dropped_after"] + log["injected_errors"] >= 8
     assert_no_extra_records(world, spec, expected(spec))
     assert_succeeded(world.pipeline(spec).run())
     assert_like_fault_free(world, spec, expected(spec))
@@ -202,7 +203,8 @@ def test_target_killed_mid_run_then_started_again_ends_as_fault_free(
     """SIGKILL right after the server applied the target's n-th write (its answer is lost and
     the ledger never hears of it); the job started again links instead of duplicating."""
     pipeline = world.pipeline(spec)
-    world.destination(spec).add(Trigger(write=write, drop_answer=True, after=pipeline.kill_target))
+    lost = lose_answer(spec.destination(world.sandbox))
+    world.destination(spec).add(Trigger(write=write, before=lost, after=pipeline.kill_target))
     first = pipeline.run()
     assert first.target_code == -9
     assert_no_extra_records(world, spec, expected(spec))

@@ -24,7 +24,10 @@ class Toy(Emulator):
 
     def routes(self) -> list[Route]:
         async def item(request: Request) -> Response:
-            return JSONResponse({"id": request.path_params["item_id"]})
+            item_id = request.path_params["item_id"]
+            if request.method == "DELETE":
+                self.state["items"] = [i for i in self.state["items"] if str(i) != item_id]
+            return JSONResponse({"id": item_id})
 
         return [Route("/items/{item_id}", item, methods=["GET", "DELETE"])]
 
@@ -119,6 +122,55 @@ def test_a_dropped_connection_cuts_the_response_short(served: tuple[Toy, str]) -
         httpx.get(f"{url}/items/1")
     assert httpx.get(f"{url}/items/1").json() == {"id": "1"}
     assert toy.log.dropped == 1
+
+
+def test_drop_after_next_applies_the_write_then_cuts_the_connection(
+    served: tuple[Toy, str],
+) -> None:
+    toy, url = served
+    httpx.post(f"{url}/_sandbox/faults", json={"drop_after_next": 1})
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.delete(f"{url}/items/2")
+    assert toy.state["items"] == [1, 3]
+    assert httpx.delete(f"{url}/items/3").json() == {"id": "3"}
+    log = httpx.get(f"{url}/_sandbox/requests").json()
+    assert (log["dropped_after"], log["dropped"], log["writes"]) == (1, 0, 2)
+
+
+def test_drop_after_faults_leave_reads_alone(served: tuple[Toy, str]) -> None:
+    toy, url = served
+    httpx.post(f"{url}/_sandbox/faults", json={"drop_after_next": 1, "drop_after_rate": 1.0})
+    assert httpx.get(f"{url}/items/1").json() == {"id": "1"}
+    assert toy.log.dropped_after == 0
+
+
+def test_drop_after_rate_cuts_every_applied_write_at_rate_one(served: tuple[Toy, str]) -> None:
+    toy, url = served
+    httpx.post(f"{url}/_sandbox/faults", json={"drop_after_rate": 1.0})
+    for item in (1, 2):
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.delete(f"{url}/items/{item}")
+    assert toy.state["items"] == [3]
+    assert httpx.get(f"{url}/_sandbox/requests").json()["dropped_after"] == 2
+
+
+def test_error_after_rate_applies_the_write_then_answers_502(client: TestClient) -> None:
+    client.post("/_sandbox/faults", json={"error_after_rate": 1.0})
+    response = client.delete("/items/1")
+    assert response.status_code == 502
+    assert "Bad gateway" in response.json()["error"]
+    assert client.get("/_sandbox/state").json() == {"items": [2, 3]}
+    assert client.get("/items/2").status_code == 200  # reads are not affected
+    log = client.get("/_sandbox/requests").json()
+    assert (log["injected_errors"], log["dropped_after"]) == (1, 0)
+
+
+def test_error_after_next_answers_exactly_that_many_writes_502(client: TestClient) -> None:
+    client.post("/_sandbox/faults", json={"error_after_next": 2})
+    statuses = [client.delete(f"/items/{n}").status_code for n in (1, 2, 3)]
+    assert statuses == [502, 502, 200]
+    assert client.get("/_sandbox/state").json() == {"items": []}
+    assert client.get("/_sandbox/faults").json()["error_after_next"] == 0
 
 
 def test_latency_is_added_to_vendor_requests(served: tuple[Toy, str]) -> None:
