@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,11 +33,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from sync_ledger.schema import actions, links, metadata, retries, runs
+from sync_ledger.schema import ADDED_COLUMNS, actions, links, metadata, retries, runs
 
 ACTIONS = ("create", "update", "lock", "unlock", "approve", "delete", "skip", "fail")
-STATUSES = ("success", "failed")
+STATUSES = ("success", "failed", "interrupted")
 RUN_LOG_DAYS = 62
+STALE_RUN_HOURS = 6
+"""An unfinished run older than this is taken for interrupted, wherever its process ran."""
 DB_FILE = "sync-ledger.db"
 _BATCH = 200  # run-log rows written per round trip
 _SCHEMA_LOCK = 0x5_1ED6E2  # pg_advisory_xact_lock key held while the schema is created
@@ -182,20 +185,52 @@ def _create_schema(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             metadata.create_all(conn)
+            _add_missing_columns(conn)
         return
     # SQLite: switching to WAL (once, it is kept in the file) can report "database is locked"
-    # without waiting, and another process may create a table between check and create: retry.
+    # without waiting, and another process may create a table or add a column between check
+    # and create: retry.
+    retryable = ("already exists", "locked", "duplicate column")
     for attempt in range(20):
         try:
             with engine.connect() as conn:
                 if conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete":
                     conn.exec_driver_sql("PRAGMA journal_mode = WAL")
             metadata.create_all(engine)
+            with engine.begin() as conn:
+                _add_missing_columns(conn)
             return
         except OperationalError as exc:
-            if not ("already exists" in str(exc) or "locked" in str(exc)) or attempt == 19:
+            if not any(words in str(exc) for words in retryable) or attempt == 19:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Add the nullable columns of later releases to a ledger created before them."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {column["name"] for column in inspect(conn).get_columns(table)}
+        for name, sql_type in columns.items():
+            if name not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+
+
+def this_host() -> str:
+    """This machine, as runs store it: a short hash of the host name (no name in the ledger)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:16]
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this machine (POSIX; elsewhere never known)."""
+    if os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to another user
+        return False
+    return False
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -305,14 +340,45 @@ class Ledger:
     # runs -------------------------------------------------------------------------------------
 
     def start_run(self, target: str, dry_run: bool = False) -> Run:
+        """Open a run of ``target``; first close its earlier runs that were interrupted."""
         started = self.clock()
         with self.engine.begin() as conn:
+            self._close_interrupted(conn, target, started)
             run_id = conn.execute(
                 runs.insert()
-                .values(target=target, dry_run=dry_run, status="running", started_at=started)
+                .values(
+                    target=target,
+                    dry_run=dry_run,
+                    status="running",
+                    started_at=started,
+                    pid=os.getpid(),
+                    host=this_host(),
+                )
                 .returning(runs.c.id)
             ).scalar_one()
         return Run(self, run_id, target, dry_run, started)
+
+    def _close_interrupted(self, conn: Connection, target: str, now: datetime) -> None:
+        """Mark ``target``'s runs still ``running`` as ``interrupted`` when their process is gone
+        from this host, or when they started over :data:`STALE_RUN_HOURS` ago; a run of a live
+        process (a run started at the same time) is left alone."""
+        cutoff = now - timedelta(hours=STALE_RUN_HOURS)
+        host, me = this_host(), os.getpid()
+        query = select(runs.c.id, runs.c.started_at, runs.c.pid, runs.c.host).where(
+            runs.c.target == target, runs.c.status == "running"
+        )
+        for run_id, started_at, pid, run_host in conn.execute(query).all():
+            gone = run_host == host and pid is not None and pid != me and _process_gone(pid)
+            if not gone and started_at >= cutoff:
+                continue
+            # it ended after its last stored action (or its start): the last sign of life
+            last_action = select(func.max(actions.c.at)).where(actions.c.run_id == run_id)
+            finished = conn.execute(last_action).scalar() or started_at
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == "running")
+                .values(status="interrupted", finished_at=finished, counts=_counts(conn, run_id))
+            )
 
     def prune(self, now: datetime | None = None, keep_days: int = RUN_LOG_DAYS) -> int:
         """Delete runs (and their log rows) started over ``keep_days`` ago; returns how many."""
@@ -324,19 +390,8 @@ class Ledger:
 
     def counts(self, run_id: int) -> dict[str, dict[str, int]]:
         """Number of log rows per entity and action of one run."""
-        query = (
-            select(actions.c.entity, actions.c.action, func.count())
-            .where(actions.c.run_id == run_id)
-            .group_by(actions.c.entity, actions.c.action)
-        )
-        result: dict[str, dict[str, int]] = {}
         with self.engine.connect() as conn:
-            for entity, action, count in conn.execute(query):
-                result.setdefault(entity, {})[action] = count
-        return {
-            entity: {a: per[a] for a in ACTIONS if a in per}
-            for entity, per in sorted(result.items())
-        }
+            return _counts(conn, run_id)
 
     def runs(
         self,
@@ -347,7 +402,8 @@ class Ledger:
         limit: int | None = None,
     ) -> list[RunInfo]:
         """Runs, newest first."""
-        query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        shown = [runs.c[f.name] for f in fields(RunInfo)]  # not pid and host: may be missing
+        query = select(*shown).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
         if target is not None:
             query = query.where(runs.c.target == target)
         if since is not None:
@@ -455,6 +511,20 @@ class Ledger:
     def _read_retries(self, query: Any) -> list[Retry]:
         with self.engine.connect() as conn:
             return [_retry(r) for r in conn.execute(query)]
+
+
+def _counts(conn: Connection, run_id: int) -> dict[str, dict[str, int]]:
+    query = (
+        select(actions.c.entity, actions.c.action, func.count())
+        .where(actions.c.run_id == run_id)
+        .group_by(actions.c.entity, actions.c.action)
+    )
+    result: dict[str, dict[str, int]] = {}
+    for entity, action, count in conn.execute(query):
+        result.setdefault(entity, {})[action] = count
+    return {
+        entity: {a: per[a] for a in ACTIONS if a in per} for entity, per in sorted(result.items())
+    }
 
 
 def _retry(row: Any) -> Retry:

@@ -118,6 +118,12 @@ def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return [line(headers), *(line(r) for r in cells)]
 
 
+STATUS_NOTES = {
+    "interrupted": " (its process ended before the run finished; the finish time is its last "
+    "stored action)",
+}
+
+
 def _show_time(value: str | None) -> str:
     if value is None:
         return "-"
@@ -130,7 +136,7 @@ def _run_lines(run: dict[str, Any], title: str) -> list[str]:
         f"  started   {_show_time(run['started_at'])}",
         f"  finished  {_show_time(run['finished_at'])}",
         f"  dry run   {'yes' if run['dry_run'] else 'no'}",
-        f"  status    {run['status']}",
+        f"  status    {run['status']}{STATUS_NOTES.get(run['status'], '')}",
         "",
     ]
     counts: dict[str, dict[str, int]] = run["counts"]

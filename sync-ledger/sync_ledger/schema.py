@@ -74,6 +74,8 @@ runs = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     Column("counts", JSON(none_as_null=True)),
+    Column("pid", Integer),  # the process that runs it, on ``host``: to tell a killed run
+    Column("host", String(64)),  # a hash of the host name
     Index("ix_ledger_runs_target_started", "target", "started_at"),
     Index("ix_ledger_runs_started", "started_at"),
 )
@@ -105,3 +107,6 @@ retries = Table(
     Column("given_up", Boolean, nullable=False),
     Index("ix_ledger_retries_given_up", "given_up", "first_failed_at"),
 )
+
+ADDED_COLUMNS = {"ledger_runs": {"pid": "INTEGER", "host": "VARCHAR(64)"}}
+"""Nullable columns added after the first release: a ledger created before gets them on open."""

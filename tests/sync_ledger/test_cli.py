@@ -343,3 +343,27 @@ def test_installed_command_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["plans"][0]["plan"] == {}
+
+
+def test_report_shows_a_run_closed_as_interrupted_with_what_it_did(
+    ledger: Ledger, ledger_url: str, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    killed = ledger.start_run(target="target-staffomatic")
+    killed.record("employee", "101", "create", "new employee", dest_id="9001")
+    killed.flush()  # then the process was killed: it never finished the run
+    clock.advance(hours=7)
+    ledger.start_run(target="target-staffomatic").finish()
+
+    code, out, _ = run_cli(capsys, "--ledger-url", ledger_url, "report", "--since", "2025-03-01")
+    assert code == 0
+    first = out[: out.index("Run ", 1)]
+    assert first.startswith(f"Run {killed.id}: target-staffomatic\n")
+    assert "  finished  2025-03-03 06:30:00 UTC\n" in first
+    assert "  status    interrupted (its process ended before the run finished" in first
+    assert row(first, "employee") == ["employee", "1", "1"]
+
+    code, out, _ = run_cli(
+        capsys, "--ledger-url", ledger_url, "report", "--since", "2025-03-01", "--format", "json"
+    )
+    [shown] = [r for r in json.loads(out)["runs"] if r["id"] == killed.id]
+    assert (shown["status"], shown["counts"]) == ("interrupted", {"employee": {"create": 1}})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import subprocess
 import sys
 import threading
@@ -12,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 from sync_ledger import ACTIONS, Ledger, LedgerError, Link, default_url, fingerprint
-from sync_ledger.schema import metadata
+from sync_ledger.ledger import this_host
+from sync_ledger.schema import metadata, runs
 
 # --- fingerprint and default location -------------------------------------------------------
 
@@ -209,6 +212,136 @@ def test_run_log_older_than_62_days_is_pruned_when_a_run_finishes(
     assert len(ledger.actions(kept.id)) == 1
 
 
+# --- interrupted runs -----------------------------------------------------------------------
+
+
+def _status(ledger: Ledger, run_id: int) -> str:
+    return next(r.status for r in ledger.runs() if r.id == run_id)
+
+
+KILLED_CHILD = """
+import sys
+from sync_ledger import Ledger
+with Ledger(sys.argv[1]) as ledger:
+    run = ledger.start_run(target="target-personio")
+    run.record("attendance", "7", "create")
+    run.flush()
+    print(run.id, flush=True)
+    sys.stdin.readline()
+    run.finish()
+"""
+
+
+def test_a_killed_run_stays_running_while_its_process_lives_and_is_interrupted_once_it_is_gone(
+    ledger: Ledger, ledger_url: str, clock: Any
+) -> None:
+    clock.now = datetime.now(UTC)  # the child stamps real times
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CHILD, ledger_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip().isdigit(), child.communicate(timeout=30)
+        killed = int(line)
+        concurrent = ledger.start_run(target="target-personio")
+        assert _status(ledger, killed) == "running"  # its process still runs: left alone
+    finally:
+        child.kill()
+        child.communicate(timeout=30)  # reaped: the process is gone
+
+    ledger.start_run(target="target-personio")
+
+    info = next(r for r in ledger.runs() if r.id == killed)
+    assert info.status == "interrupted"
+    assert info.counts == {"attendance": {"create": 1}}
+    assert info.finished_at is not None
+    assert info.finished_at >= info.started_at
+    assert _status(ledger, concurrent.id) == "running"  # this process lives
+
+
+def test_an_unfinished_run_older_than_six_hours_is_interrupted_when_its_target_starts_again(
+    ledger: Ledger, clock: Any
+) -> None:
+    old = ledger.start_run(target="target-staffomatic")  # this process: it looks alive
+    old.record("employee", "1", "create")
+    old.flush()
+    recorded_at = clock.now
+    other_target = ledger.start_run(target="target-personio")
+    clock.advance(hours=6)
+    six_hours_later = ledger.start_run(target="target-staffomatic")
+    assert _status(ledger, old.id) == "running"  # exactly six hours: may still be running
+
+    clock.advance(minutes=1)
+    ledger.start_run(target="target-staffomatic")
+
+    info = next(r for r in ledger.runs() if r.id == old.id)
+    assert (info.status, info.finished_at, info.counts) == (
+        "interrupted",
+        recorded_at,
+        {"employee": {"create": 1}},
+    )
+    assert _status(ledger, six_hours_later.id) == "running"
+    assert _status(ledger, other_target.id) == "running"  # another target's run is not touched
+
+
+def test_a_run_closed_as_interrupted_without_actions_ends_at_its_start(
+    ledger: Ledger, clock: Any
+) -> None:
+    old = ledger.start_run(target="target-staffomatic", dry_run=True)
+    clock.advance(hours=7)
+    ledger.start_run(target="target-staffomatic")
+    info = next(r for r in ledger.runs() if r.id == old.id)
+    assert (info.status, info.finished_at, info.counts) == ("interrupted", info.started_at, {})
+
+
+def test_a_run_records_the_process_and_a_hash_of_the_host_it_runs_on(ledger: Ledger) -> None:
+    run = ledger.start_run(target="target-staffomatic")
+    with ledger.engine.connect() as conn:
+        row = conn.execute(select(runs.c.pid, runs.c.host).where(runs.c.id == run.id)).one()
+    assert row.pid == os.getpid()
+    assert row.host == this_host()
+    assert socket.gethostname() not in row.host
+
+
+def test_a_ledger_from_before_the_process_columns_gets_them_and_closes_old_runs_by_age(
+    ledger_url: str, clock: Any
+) -> None:
+    with Ledger(ledger_url, clock=clock) as first:
+        stale = first.start_run(target="target-staffomatic")
+    engine = create_engine(ledger_url)
+    with engine.begin() as conn:  # as the ledger was before the columns were added
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
+    engine.dispose()
+    with Ledger(ledger_url, create=False) as reader:  # the report reads an old ledger as is
+        assert [r.status for r in reader.runs()] == ["running"]
+
+    clock.advance(hours=5)
+    with Ledger(ledger_url, clock=clock) as ledger:
+        assert {"pid", "host"} <= {
+            c["name"] for c in inspect(ledger.engine).get_columns("ledger_runs")
+        }
+        ledger.start_run(target="target-staffomatic")
+        assert _status(ledger, stale.id) == "running"  # no process known: only its age counts
+        clock.advance(hours=1, minutes=1)
+        newest = ledger.start_run(target="target-staffomatic")
+        assert _status(ledger, stale.id) == "interrupted"
+        assert _status(ledger, newest.id) == "running"
+    with Ledger(ledger_url, clock=clock) as again:  # opening an up-to-date ledger changes nothing
+        assert len(again.runs()) == 3
+
+
+def test_interrupted_is_an_accepted_run_status(ledger: Ledger) -> None:
+    run = ledger.start_run(target="target-staffomatic")
+    run.finish(status="interrupted")
+    assert _status(ledger, run.id) == "interrupted"
+
+
 # --- retry queue ----------------------------------------------------------------------------
 
 
@@ -315,7 +448,8 @@ with Ledger(sys.argv[1]) as ledger:
 """
 
 
-def test_schema_creation_is_safe_from_several_processes_at_once(ledger_url: str) -> None:
+def _open_from_four_processes_at_once(ledger_url: str) -> None:
+    """Four processes open the ledger at the same moment and each records a finished run."""
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, ledger_url, f"target-{n}"],
@@ -329,15 +463,34 @@ def test_schema_creation_is_safe_from_several_processes_at_once(ledger_url: str)
     for child in children:  # every child has imported everything and waits
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-    for child in children:  # then all open the empty ledger at the same moment
+    for child in children:  # then all open the ledger at the same moment
         assert child.stdin is not None
         child.stdin.write("go\n")
         child.stdin.flush()
     outcomes = [child.communicate(timeout=60) for child in children]
-
     assert [child.returncode for child in children] == [0, 0, 0, 0], outcomes
+
+
+def test_schema_creation_is_safe_from_several_processes_at_once(ledger_url: str) -> None:
+    _open_from_four_processes_at_once(ledger_url)
     assert set(metadata.tables) <= _table_names(ledger_url)
     with Ledger(ledger_url) as ledger:
+        assert sorted(r.target for r in ledger.runs()) == [f"target-{n}" for n in range(4)]
+
+
+def test_adding_the_process_columns_is_safe_from_several_processes_at_once(
+    ledger_url: str,
+) -> None:
+    Ledger(ledger_url).close()
+    engine = create_engine(ledger_url)
+    with engine.begin() as conn:  # a ledger from before the columns were added
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
+    engine.dispose()
+    _open_from_four_processes_at_once(ledger_url)
+    with Ledger(ledger_url) as ledger:
+        columns = {c["name"] for c in inspect(ledger.engine).get_columns("ledger_runs")}
+        assert {"pid", "host"} <= columns
         assert sorted(r.target for r in ledger.runs()) == [f"target-{n}" for n in range(4)]
 
 
@@ -359,7 +512,17 @@ def test_ledger_tables_have_no_personal_data_columns(ledger: Ledger) -> None:
             "data",
             "updated_at",
         },
-        "ledger_runs": {"id", "target", "dry_run", "status", "started_at", "finished_at", "counts"},
+        "ledger_runs": {
+            "id",
+            "target",
+            "dry_run",
+            "status",
+            "started_at",
+            "finished_at",
+            "counts",
+            "pid",
+            "host",
+        },
         "ledger_actions": {
             "id",
             "run_id",
