@@ -2,10 +2,13 @@
 
 One ``httpx.Client`` per run. Tokens come from ``/v2/auth/token`` (and ``/v1/auth`` for the v1
 employees list), are cached for their lifetime (24 h) and fetched again once when Personio
-answers 401 or 403. Every request carries ``X-Personio-App-ID``. Requests are paced from the
-``x-ratelimit-*`` headers Personio sends on v2 responses; 429 and 5xx answers and dropped
-connections are retried with exponential backoff and jitter, honouring ``Retry-After`` and
-never waiting less than one second.
+answers 401 or 403. Every request carries ``X-Personio-App-ID``. Requests are paced below
+Personio's limits without waiting for a 429: the v1 employees list allows 300 requests a minute
+with bursts of at most 15 a second, all v1 endpoints together 2000 a minute (v1 sends no
+rate-limit headers, so the client counts its own requests); v2 requests follow the
+``x-ratelimit-*`` headers Personio sends. 429 and 5xx answers and dropped connections are retried
+with exponential backoff and jitter, honouring ``Retry-After`` and never waiting less than one
+second.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +84,59 @@ def error_reason(response: httpx.Response) -> str:
     return str(body)[:300]
 
 
+class RateWindow:
+    """At most ``limit`` requests in any ``seconds`` long window (sliding)."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.stamps: deque[float] = deque()
+
+    def delay(self, now: float) -> float:
+        """How long to wait from ``now`` until one more request fits."""
+        while self.stamps and self.stamps[0] <= now - self.seconds:
+            self.stamps.popleft()
+        if len(self.stamps) < self.limit:
+            return 0.0
+        return self.stamps[len(self.stamps) - self.limit] + self.seconds - now
+
+    def record(self, now: float) -> None:
+        self.stamps.append(now)
+
+
+class V1Pacer:
+    """Counts v1 requests and waits before one that would exceed Personio's v1 limits.
+
+    The windows sit a little under the published limits (300 a minute and 15 a second for the
+    employees list, 2000 a minute for all of v1) so that clock differences between the client
+    and Personio do not turn into 429s.
+    """
+
+    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._last = 0.0
+        self.v1 = [RateWindow(1950, 60.0)]
+        self.employees = [RateWindow(290, 60.0), RateWindow(14, 1.0)]
+
+    def before(self, method: str, path: str) -> None:
+        """Wait until a request to ``path`` fits the limits, then count it."""
+        parts = [p for p in urlsplit(path).path.split("/") if p]
+        if parts[:1] != ["v1"]:
+            return
+        windows = self.v1
+        if method == "GET" and parts[1:] == ["company", "employees"]:
+            windows = windows + self.employees
+        now = max(self._clock(), self._last)
+        wait = max(w.delay(now) for w in windows)
+        if wait > 0:
+            self._sleep(wait)
+            now = max(self._clock(), now + wait)
+        self._last = now
+        for window in windows:
+            window.record(now)
+
+
 def _bucket(method: str, path: str) -> str:
     """The rate-limit bucket of a request: method and path with ids replaced."""
     parts = [p for p in urlsplit(path).path.split("/") if p]
@@ -110,6 +167,7 @@ class PersonioClient:
         self._clock = clock
         self._tokens: dict[str, _Token] = {}
         self._not_before: dict[str, float] = {}
+        self._v1_pacer = V1Pacer(clock, sleep)
         self._rng = random.Random()
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -174,6 +232,7 @@ class PersonioClient:
             wait = self._not_before.get(bucket, 0.0) - self._clock()
             if wait > 0:
                 self._sleep(wait)
+            self._v1_pacer.before(method, url)
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as exc:

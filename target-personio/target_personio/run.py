@@ -314,9 +314,7 @@ class SyncRun:
             lines.append(f"{entity:<12}" + "".join(f"{row.get(c, 0):>10}" for c in columns))
         if not entities:
             lines.append("(no timers or absences in the input)")
-        text = "\n".join(lines)
-        self.logger.info("%s", text)
-        print(text, file=sys.stderr)
+        print("\n".join(lines), file=sys.stderr)
 
 
 def credentials(config: dict[str, Any]) -> tuple[str, str]:
