@@ -69,12 +69,14 @@ class Rules:
 
 @dataclass
 class Op:
-    """One write request: ``action`` is what the run log records for it."""
+    """One write request: ``action`` is what the run log records for it, with ``reason``
+    (else the plan's reason)."""
 
     action: str
     method: str
     path: str
     body: dict[str, Any] | None = None
+    reason: str = ""
 
 
 @dataclass
@@ -282,17 +284,34 @@ def vacation_days(employee: Mapping[str, Any], vacation_type_ids: Iterable[str] 
 
 def desired_lock(employee: Mapping[str, Any], rules: Rules) -> bool | None:
     """True: locked, False: unlocked, None: the lifecycle settings leave the lock alone."""
+    return lifecycle(employee, rules)[0]
+
+
+def lifecycle(
+    employee: Mapping[str, Any], rules: Rules, link: Link | None = None
+) -> tuple[bool | None, str]:
+    """:func:`desired_lock` and the rule behind it, in words with dates only (for the ledger).
+
+    An unlock names the hire date when the ledger last saw the employee before it (the lock
+    until the hire date ends), else says the employee is active again (a rehire).
+    """
     status = norm(employee.get("status"))
-    last_day = _as_date(employee.get("last_working_day")) or _as_date(
-        employee.get("termination_date")
-    )
+    last_day = _as_date(employee.get("last_working_day"))
+    last_day_name = "last working day"
+    if last_day is None:
+        last_day, last_day_name = _as_date(employee.get("termination_date")), "termination date"
     hire = _as_date(employee.get("hire_date"))
-    left = status == "inactive" or (last_day is not None and last_day < rules.today)
-    if left:
-        return True if rules.lock_after_last_day else None
+    if status == "inactive":
+        return (True if rules.lock_after_last_day else None), "status inactive"
+    if last_day is not None and last_day < rules.today:
+        lock = True if rules.lock_after_last_day else None
+        return lock, f"{last_day_name} {last_day} passed"
     if hire is not None and hire > rules.today:
-        return True if rules.lock_before_hire_date else None
-    return False
+        lock = True if rules.lock_before_hire_date else None
+        return lock, f"hire date {hire} in the future"
+    if hire is not None and link is not None and link.updated_at.date() < hire:
+        return False, f"hired on {hire}"
+    return False, "active again in Personio"
 
 
 def _resolve_location(employee: Mapping[str, Any], rules: Rules, lk: Lookups) -> int | None:
@@ -362,7 +381,7 @@ def plan_employee(
         hours = monthly_hours(employee.get("weekly_working_hours"))
         if hours is not None:
             owned["max_hours_per_month"] = hours
-    lock = desired_lock(employee, rules)
+    lock, lock_reason = lifecycle(employee, rules, link)
     location = _resolve_location(employee, rules, lk)
     notes: list[str] = []
 
@@ -388,8 +407,8 @@ def plan_employee(
             body["do"] = "send_invitation"
         plan.ops.append(Op("create", "POST", f"/locations/{location}/users.json", body))
         if lock:
-            plan.ops.append(Op("lock", "PUT", _user_path(location), {"do": "lock"}))
-        plan.reason = "; ".join(["new employee", *notes])
+            plan.ops.append(Op("lock", "PUT", _user_path(location), {"do": "lock"}, lock_reason))
+        plan.reason = "; ".join([f"new employee in location {location}", *notes])
         data = {"location_id": location, "department_id": new_department}
         plan.link = (fingerprint({**owned, "department_id": new_department, "locked": lock}), data)
         return plan
@@ -416,12 +435,12 @@ def plan_employee(
             changes["department_ids"] = sorted(wanted)
     if changes:
         plan.ops.append(Op("update", "PUT", _user_path(location), changes))
-        plan.reason = "changed: " + ", ".join(sorted(changes))
+        plan.reason = "fields changed: " + ", ".join(sorted(changes))
     locked_now = matched.get("locked_at") not in (None, "")
     if lock is True and not locked_now:
-        plan.ops.append(Op("lock", "PUT", _user_path(location), {"do": "lock"}))
+        plan.ops.append(Op("lock", "PUT", _user_path(location), {"do": "lock"}, lock_reason))
     elif lock is False and locked_now:
-        plan.ops.append(Op("unlock", "PUT", _user_path(location), {"do": "unlock"}))
+        plan.ops.append(Op("unlock", "PUT", _user_path(location), {"do": "unlock"}, lock_reason))
     if not plan.ops:
         plan.outcome = "unchanged"
     if notes:
@@ -483,7 +502,7 @@ def _ids(ids: Iterable[int]) -> str:
 # ---- absences -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AbsenceIn:
     """A Personio absence period, read from tap-personio's ``absences`` record.
 
@@ -702,7 +721,7 @@ def plan_absence(
     path = _absence_path(location_id)
     create = [Op("create", "POST", f"/locations/{location_id}/absences.json", body)]
     if state == "approved":
-        create.append(Op("approve", "PUT", path, {"do": "approve"}))
+        create.append(Op("approve", "PUT", path, {"do": "approve"}, "approved in Personio"))
 
     if current is None and linked is None:
         recovered = lk.absence_by_key.get(absence_key(body))
@@ -728,7 +747,9 @@ def plan_absence(
     elif cur_state == "new":
         plan.ops.append(Op("update", "PUT", cur_path, body))
         if state == "approved":
-            plan.ops.append(Op("approve", "PUT", cur_path, {"do": "approve"}))
+            plan.ops.append(
+                Op("approve", "PUT", cur_path, {"do": "approve"}, "approved in Personio")
+            )
         plan.reason = "changed in Personio"
     else:
         plan.ops = [Op("delete", "DELETE", cur_path), *create]

@@ -457,7 +457,8 @@ class Session:
         done = done or []
         dest = None if plan.dest_id is None else str(plan.dest_id)
         for op, response in done:
-            self.run.record(plan.entity, plan.source_id, op.action, plan.reason, dest)
+            reason = op.reason or plan.reason
+            self.run.record(plan.entity, plan.source_id, op.action, reason, dest)
             self.summary.counts[(plan.entity, op.action)] += 1
             self._update_lookups(plan, op, response)
         if error is not None:

@@ -208,7 +208,7 @@ def test_absences_are_ignored_when_staffomatic_is_the_source(kit: Kit) -> None:
 
 def test_wrong_absence_source_stops_with_one_sentence(kit: Kit) -> None:
     message = kit.fails(kit.singer([]), absence_source="both")
-    assert message.startswith("absence_source must be 'personio' or 'staffomatic', not 'both'")
+    assert message.startswith("absence_source is 'both'; set it to personio or staffomatic")
 
 
 @pytest.mark.parametrize("kind", ["vac", "sick"])
@@ -219,3 +219,22 @@ def test_open_ended_absence_runs_to_the_end_of_the_window(kit: Kit, kind: str) -
     kit.run(kit.singer(kit.demo_employees(), [record]), absence_window_future_days=100)
     (open_ended,) = created(kit, "1001", before)
     assert datetime.fromisoformat(open_ended["ends_at"]) == local(kit, 100, time(23, 59, 59))
+
+
+def test_absence_of_a_linked_employee_is_written_before_the_employees_stream_arrives(
+    kit: Kit,
+) -> None:
+    absences = [
+        kit.absence("e-1", 1001, "vac", 3, 5),  # Anna: her user carries custom_id 1001
+        kit.absence("e-2", 1004, "vac", 6, 7),  # David: his user is created in this run
+    ]
+    kit.run(kit.singer(kit.demo_employees(), absences, version=1))
+
+    with kit.ledger() as ledger:
+        run = ledger.runs(limit=1)[0]
+        order = [(a.entity, a.source_id, a.action) for a in ledger.actions(run.id)]
+    first_employee = next(i for i, (entity, _, _) in enumerate(order) if entity == "employee")
+    assert order.index(("absence", "e-1", "create")) < first_employee
+    assert order.index(("employee", "1004", "create")) < order.index(("absence", "e-2", "create"))
+    assert len(kit.absences_of("1001")) >= 1
+    assert len(kit.absences_of("1004")) == 1

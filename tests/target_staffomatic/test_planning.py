@@ -6,12 +6,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sync_ledger import Link
 from target_staffomatic.planning import (
     AbsenceIn,
     Lookups,
     Rules,
     absence_times,
     desired_lock,
+    lifecycle,
     monthly_hours,
     plan_employee,
     read_absence,
@@ -56,6 +58,31 @@ def test_vacation_days_come_from_the_paid_vacation_entitlement() -> None:
 )
 def test_desired_lock_follows_the_lifecycle(employee: dict[str, str], locked: bool) -> None:
     assert desired_lock(employee, RULES) is locked
+
+
+def test_lifecycle_reason_names_the_rule_with_dates_only() -> None:
+    assert lifecycle({"status": "inactive"}, RULES) == (True, "status inactive")
+    assert lifecycle({"last_working_day": "2026-03-01"}, RULES) == (
+        True,
+        "last working day 2026-03-01 passed",
+    )
+    assert lifecycle({"termination_date": "2026-03-01"}, RULES) == (
+        True,
+        "termination date 2026-03-01 passed",
+    )
+    assert lifecycle({"hire_date": "2026-04-01"}, RULES) == (
+        True,
+        "hire date 2026-04-01 in the future",
+    )
+    assert lifecycle({"hire_date": "2020-01-01"}, RULES) == (False, "active again in Personio")
+
+
+def test_unlock_names_the_hire_date_when_the_ledger_last_saw_the_employee_before_it() -> None:
+    before = Link("5", "fp", datetime(2026, 3, 1, 8, 0, tzinfo=BERLIN))
+    after = Link("5", "fp", datetime(2026, 3, 9, 8, 0, tzinfo=BERLIN))
+    employee = {"status": "active", "hire_date": "2026-03-05"}
+    assert lifecycle(employee, RULES, before) == (False, "hired on 2026-03-05")
+    assert lifecycle(employee, RULES, after) == (False, "active again in Personio")
 
 
 def test_lifecycle_settings_off_mean_no_opinion() -> None:
