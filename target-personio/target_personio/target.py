@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import ipaddress
-import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 from singer_sdk import Target
 from singer_sdk import typing as th
@@ -14,6 +10,12 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
 from sync_ledger import LedgerError
+from sync_ledger.targets import (
+    SentenceTarget,
+    UnreadableRecord,
+    absence_source_problem,
+    base_url_problem,
+)
 from typing_extensions import override
 
 from target_personio.client import RunStopped
@@ -24,13 +26,11 @@ from target_personio.sinks import (
     AbsenceTypesSink,
     AccountSink,
     IgnoredSink,
-    UnreadableRecord,
     UsersSink,
     WorkTimersSink,
     _WindowSink,
 )
 
-ABSENCE_SOURCES = ("personio", "staffomatic")
 SINKS: dict[str, type[Sink]] = {
     "account": AccountSink,
     "users": UsersSink,
@@ -40,10 +40,11 @@ SINKS: dict[str, type[Sink]] = {
 }
 
 
-class TargetPersonio(Target):
+class TargetPersonio(SentenceTarget):
     """Writes Staffomatic work timers and absences to Personio attendance and absence periods."""
 
     name = "target-personio"
+    stop_errors = (RunStopped, LedgerError)
     capabilities = [*Target.capabilities, PluginCapabilities.ACTIVATE_VERSION]
     default_sink_class = IgnoredSink
 
@@ -189,55 +190,16 @@ class TargetPersonio(Target):
             raise
         self.sync.finish()
 
-    @classmethod
-    @override
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: Any = None,
-        file_input: Any = None,
-    ) -> None:
-        if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
-            # Bytes that are not UTF-8 become lone surrogates instead of stopping the reader,
-            # so only the record holding them is skipped (with the reason).
-            sys.stdin.reconfigure(errors="surrogateescape")
-        try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
-            )
-        except (RunStopped, LedgerError) as exc:
-            cls.logger.error("%s", exc)
-            sys.exit(1)
-
 
 def check_settings(config: dict[str, Any]) -> None:
     """Stop at once, with one sentence, on a setting that cannot work."""
-    source = config.get("absence_source", "personio")
-    if source not in ABSENCE_SOURCES:
-        raise RunStopped(
-            f"absence_source is {source!r}; set it to personio or staffomatic (the system whose "
-            "absences are the master)."
-        )
     base_url = str(config.get("base_url") or "https://api.personio.de")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RunStopped(f"base_url {base_url!r} is not a URL; use https://api.personio.de.")
-    if parts.scheme != "https" and not _loopback(parts.hostname):
-        raise RunStopped(
-            f"base_url {base_url!r} must use https (plain http is allowed only on loopback)."
-        )
+    problem = absence_source_problem(config) or base_url_problem(
+        base_url, "https://api.personio.de"
+    )
+    if problem:
+        raise RunStopped(problem)
     for key in ("settle_minutes", "retry_days"):
         if int(config.get(key, 0)) < 0:
             raise RunStopped(f"{key} is negative; set it to zero or more.")
     credentials(config)
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

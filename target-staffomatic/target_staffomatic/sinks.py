@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from sync_ledger.targets import QuietValidator
 from typing_extensions import override
 
 if TYPE_CHECKING:
@@ -17,35 +17,6 @@ if TYPE_CHECKING:
 
 
 NO_KEY = "the record has no 'id' (its key), so it cannot be synced"
-
-
-class UnreadableRecord(Exception):
-    """A record that does not match its stream's schema; the message names the field only."""
-
-
-class QuietValidator(BaseJSONSchemaValidator):
-    """The SDK's validation, raising :class:`UnreadableRecord` (the target skips the record
-    with this reason) instead of the SDK logging a traceback that holds the whole record."""
-
-    def __init__(self, schema: dict[str, Any], inner: BaseJSONSchemaValidator) -> None:
-        super().__init__(schema)
-        self.inner = inner
-
-    @override
-    def validate(self, record: dict[str, Any]) -> None:
-        try:
-            self.inner.validate(record)
-        except InvalidRecord as exc:
-            cause = exc.__cause__  # jsonschema's ValidationError
-            validator = getattr(cause, "validator", None)
-            if validator == "required":
-                reason = f"the record lacks a required field ({getattr(cause, 'message', '')})"
-            else:
-                path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
-                reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
-        else:
-            return
-        raise UnreadableRecord(reason)
 
 
 class _SessionSink(Sink):

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import ipaddress
-import sys
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import (
@@ -19,6 +14,12 @@ from singer_sdk.helpers.capabilities import (
 )
 from singer_sdk.sinks import Sink
 from sync_ledger import Ledger, LedgerError, default_url
+from sync_ledger.targets import (
+    SentenceTarget,
+    UnreadableRecord,
+    absence_source_problem,
+    base_url_problem,
+)
 from typing_extensions import override
 
 from target_staffomatic.client import StaffomaticClient, StaffomaticError
@@ -30,10 +31,8 @@ from target_staffomatic.sinks import (
     AbsenceTypesSink,
     EmployeesSink,
     IgnoredSink,
-    UnreadableRecord,
 )
 
-ABSENCE_SOURCES = ("personio", "staffomatic")
 SYNCED_STREAMS = {"employees": EMPLOYEE, "absences": ABSENCE}
 DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
 MAP = th.ObjectType(additional_properties=th.CustomType({"type": ["integer", "string"]}))
@@ -43,10 +42,11 @@ def _setting(name: str, kind: Any, description: str, **kwargs: Any) -> th.Proper
     return th.Property(name, kind, description=description, **kwargs)
 
 
-class TargetStaffomatic(Target):
+class TargetStaffomatic(SentenceTarget):
     """Personio employees and absences (from tap-personio) into Staffomatic users and absences."""
 
     name = "target-staffomatic"
+    stop_errors = (StopRun,)
 
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         PluginCapabilities.ABOUT,
@@ -168,28 +168,6 @@ class TargetStaffomatic(Target):
         check_settings(self.config)
 
     @override
-    @classmethod
-    def invoke(  # type: ignore[override]
-        cls,
-        *,
-        about: bool = False,
-        about_format: str | None = None,
-        config: Any = None,
-        file_input: Any = None,
-    ) -> None:
-        if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
-            # Bytes that are not UTF-8 become lone surrogates instead of stopping the reader,
-            # so only the record holding them is skipped (with the reason).
-            sys.stdin.reconfigure(errors="surrogateescape")
-        try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
-            )
-        except StopRun as exc:
-            cls.logger.error("%s", exc)
-            sys.exit(1)
-
-    @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return {
             "employees": EmployeesSink,
@@ -248,12 +226,9 @@ class TargetStaffomatic(Target):
 
 def check_settings(config: Any) -> None:
     """Stop with one sentence for a setting that cannot work."""
-    source = config.get("absence_source", "personio")
-    if source not in ABSENCE_SOURCES:
-        raise StopRun(
-            f"absence_source must be 'personio' or 'staffomatic', not '{source}': set it to the "
-            "system that is the master for absences."
-        )
+    problem = absence_source_problem(config)
+    if problem:
+        raise StopRun(problem)
     department_source = config.get("department_source", "department")
     if department_source not in DEPARTMENT_SOURCES:
         raise StopRun(
@@ -270,14 +245,9 @@ def check_settings(config: Any) -> None:
             "Staffomatic credentials are missing: set api_token, or email and password, of the "
             "Staffomatic API user."
         )
-    base_url = str(config.get("base_url") or DEFAULT_BASE_URL)
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise StopRun(f"base_url '{base_url}' is not a URL: use e.g. {DEFAULT_BASE_URL}.")
-    if parsed.scheme != "https" and not _loopback(parsed.hostname):
-        raise StopRun(
-            f"base_url '{base_url}' must use https (plain http is allowed on loopback only)."
-        )
+    problem = base_url_problem(str(config.get("base_url") or DEFAULT_BASE_URL), DEFAULT_BASE_URL)
+    if problem:
+        raise StopRun(problem)
     zone = config.get("time_zone")
     if zone:
         try:
@@ -291,15 +261,6 @@ def check_settings(config: Any) -> None:
             raise StopRun(f"{key} must be 0 or more.")
     if int(config.get("max_parallel_writes", 4)) < 1:
         raise StopRun("max_parallel_writes must be at least 1.")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def open_session(config: Any) -> Session:

@@ -149,7 +149,7 @@ def _cli(
 def test_cli_exits_non_zero_with_one_sentence_for_bad_settings(kit: Kit, tmp_path: Path) -> None:
     done = _cli(kit, kit.settings(absence_source="both"), kit.singer([]), tmp_path)
     assert done.returncode == 1
-    assert "absence_source must be 'personio' or 'staffomatic', not 'both'" in done.stderr
+    assert "absence_source is 'both'; set it to personio or staffomatic" in done.stderr
     assert "Traceback" not in done.stderr
 
     done = _cli(kit, kit.settings(api_token="wrong"), kit.singer(kit.demo_employees()), tmp_path)

@@ -1,0 +1,106 @@
+"""What both targets share besides the ledger: setting checks, record validation, the exit.
+
+This module imports singer-sdk, which both targets depend on; the ledger and the
+``sync-ledger`` command do not import it.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import sys
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from singer_sdk import Target
+from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from typing_extensions import override
+
+ABSENCE_SOURCES = ("personio", "staffomatic")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def absence_source_problem(config: Any) -> str | None:
+    """The sentence for a wrong ``absence_source``, or None when it is right."""
+    source = config.get("absence_source", "personio")
+    if source in ABSENCE_SOURCES:
+        return None
+    return (
+        f"absence_source is {source!r}; set it to personio or staffomatic (the system whose "
+        "absences are the master)."
+    )
+
+
+def base_url_problem(base_url: str, example: str) -> str | None:
+    """The sentence for a ``base_url`` that is not a URL or not https off loopback, or None."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"base_url {base_url!r} is not a URL; use e.g. {example}."
+    if parts.scheme != "https" and not is_loopback(parts.hostname):
+        return f"base_url {base_url!r} must use https (plain http is allowed only on loopback)."
+    return None
+
+
+class UnreadableRecord(Exception):
+    """A record the target cannot read; the message is the reason recorded for its skip."""
+
+
+class QuietValidator(BaseJSONSchemaValidator):
+    """The SDK's validation, raising :class:`UnreadableRecord` (the target skips the record
+    with this reason) instead of the SDK logging a traceback that holds the whole record."""
+
+    def __init__(self, schema: dict[str, Any], inner: BaseJSONSchemaValidator) -> None:
+        super().__init__(schema)
+        self.inner = inner
+
+    @override
+    def validate(self, record: dict[str, Any]) -> None:
+        try:
+            self.inner.validate(record)
+        except InvalidRecord as exc:
+            cause = exc.__cause__  # jsonschema's ValidationError
+            validator = getattr(cause, "validator", None)
+            if validator == "required":
+                reason = f"the record lacks a required field ({getattr(cause, 'message', '')})"
+            else:
+                path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
+                reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
+            raise UnreadableRecord(reason) from None
+
+
+class SentenceTarget(Target):
+    """The base of both targets: errors that need a person (``stop_errors``) end the run with
+    their one sentence and exit status 1, without a traceback; input bytes that are not UTF-8
+    reach the sinks (which skip the record holding them, with the reason) instead of stopping
+    the reader."""
+
+    stop_errors: ClassVar[tuple[type[Exception], ...]] = ()
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        file_input: Any = None,
+    ) -> None:
+        if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="surrogateescape")
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except cls.stop_errors as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
