@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -48,6 +49,39 @@ def base_url_problem(base_url: str, example: str) -> str | None:
     if parts.scheme != "https" and not is_loopback(parts.hostname):
         return f"base_url {base_url!r} must use https (plain http is allowed only on loopback)."
     return None
+
+
+MAX_TEXT = 255
+"""The longest text a target sends or reads names from; a longer one is refused before sending."""
+
+
+def text_problem(
+    record: Mapping[str, Any], checked: Iterable[str] = (), source: str = "the source"
+) -> str | None:
+    """Why a record's text cannot be synced: text anywhere in it that is not valid UTF-8 (bytes
+    a tap could not decode), or a field in ``checked`` longer than :data:`MAX_TEXT`. The reason
+    names the field, never its value."""
+    for name, text in _texts(record, ""):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{name} holds text that is not valid UTF-8: correct it in {source}"
+    for name in checked:
+        value = record.get(name)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return f"{name} is longer than {MAX_TEXT} characters ({len(value)}): shorten it"
+    return None
+
+
+def _texts(value: Any, name: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _texts(item, f"{name}.{key}" if name else str(key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item, name)
 
 
 class UnreadableRecord(Exception):

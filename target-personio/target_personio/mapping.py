@@ -224,38 +224,5 @@ def personio_attendance_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
-MAX_TEXT = 255
-"""The longest text the target handles in a field it reads names from (e.g. a type name)."""
-
-
-def text_problem(record: dict[str, Any], checked: tuple[str, ...] = ()) -> str | None:
-    """Why a record's text cannot be used: text anywhere in it that is not valid UTF-8 (bytes
-    a tap could not decode), or a field in ``checked`` longer than :data:`MAX_TEXT`."""
-    for name, text in _texts(record, ""):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return f"{name} holds text that is not valid UTF-8: correct it in Staffomatic"
-    for name in checked:
-        value = record.get(name)
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            return f"{name} is longer than {MAX_TEXT} characters ({len(value)}): shorten it"
-    return None
-
-
-def _texts(value: Any, name: str) -> list[tuple[str, str]]:
-    if isinstance(value, str):
-        return [(name, value)]
-    if isinstance(value, dict):
-        return [
-            pair
-            for key, item in value.items()
-            for pair in _texts(item, f"{name}.{key}" if name else str(key))
-        ]
-    if isinstance(value, list):
-        return [pair for item in value for pair in _texts(item, name)]
-    return []
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)

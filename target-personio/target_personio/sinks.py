@@ -21,7 +21,7 @@ from singer_sdk import Target
 from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from sync_ledger import Link, fingerprint
-from sync_ledger.targets import QuietValidator
+from sync_ledger.targets import QuietValidator, text_problem
 from typing_extensions import override
 
 from target_personio import mapping
@@ -94,7 +94,7 @@ class _WindowSink(_RunSink, BatchSink):
 
     entity = ""
     checked_text: tuple[str, ...] = ()
-    """Fields whose text is refused above ``mapping.MAX_TEXT`` characters."""
+    """Fields whose text is refused above ``sync_ledger.targets.MAX_TEXT`` characters."""
 
     @override
     def setup(self) -> None:
@@ -178,7 +178,7 @@ class _WindowSink(_RunSink, BatchSink):
 
     def handle_one(self, record: dict[str, Any]) -> None:
         """One record; one that cannot be read (bad text, bad times) is skipped with the reason."""
-        problem = mapping.text_problem(record, self.checked_text)
+        problem = text_problem(record, self.checked_text, "Staffomatic")
         if problem is None:
             try:
                 self.handle(record)

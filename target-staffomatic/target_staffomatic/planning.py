@@ -524,36 +524,8 @@ class AbsenceIn:
     time_zone: str | None = None
 
 
-MAX_TEXT = 255
-"""The longest name or e-mail sent to Staffomatic; a longer one is refused before sending."""
 EMPLOYEE_TEXT = ("first_name", "last_name", "email")
 """The employee fields whose text is sent to Staffomatic as it is."""
-
-
-def text_problem(record: Mapping[str, Any], sent: Iterable[str] = ()) -> str | None:
-    """Why a record's text cannot be synced: text anywhere in it that is not valid UTF-8
-    (bytes a tap could not decode), or a field in ``sent`` longer than :data:`MAX_TEXT`."""
-    for name, text in _texts(record, ""):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return f"{name} holds text that is not valid UTF-8: correct it in the source"
-    for name in sent:
-        value = record.get(name)
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            return f"{name} is longer than {MAX_TEXT} characters ({len(value)}): shorten it"
-    return None
-
-
-def _texts(value: Any, name: str) -> Iterable[tuple[str, str]]:
-    if isinstance(value, str):
-        yield name, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _texts(item, f"{name}.{key}" if name else str(key))
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _texts(item, name)
 
 
 def _get(record: Mapping[str, Any], *paths: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sync_ledger import Ledger, Link
+from sync_ledger.targets import text_problem
 
 from target_staffomatic.client import (
     AuthError,
@@ -43,7 +44,6 @@ from target_staffomatic.planning import (
     plan_employee,
     read_absence,
     resolve_absence_type,
-    text_problem,
     vanished,
 )
 
@@ -203,7 +203,7 @@ class Session:
         plans = []
         for record in records:
             sid = str(record["id"])
-            problem = text_problem(record, EMPLOYEE_TEXT)
+            problem = text_problem(record, EMPLOYEE_TEXT, "Personio")
             if problem:
                 plans.append(Planned(EMPLOYEE, sid, outcome="skip", reason=problem))
                 continue
@@ -251,7 +251,7 @@ class Session:
             if self.seen_absences is not None:
                 self.seen_absences.add(sid)
             try:
-                problem = text_problem(record)
+                problem = text_problem(record, source="Personio")
                 if problem:
                     raise ValueError(problem)
                 absence = read_absence(record, names, self.window[1])
