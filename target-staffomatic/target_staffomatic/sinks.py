@@ -24,6 +24,16 @@ class _SessionSink(Sink):
 
     staffomatic_target: TargetStaffomatic
 
+    def __init__(
+        self,
+        target: TargetStaffomatic,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.staffomatic_target = target
+        super().__init__(target, stream_name, schema, key_properties)
+
     @override
     def get_validator(self) -> BaseJSONSchemaValidator | None:
         inner = super().get_validator()
@@ -39,16 +49,6 @@ class EmployeesSink(_SessionSink, BatchSink):
 
     MAX_SIZE_DEFAULT = 100
 
-    def __init__(
-        self,
-        target: TargetStaffomatic,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        self.staffomatic_target = target
-        super().__init__(target, stream_name, schema, key_properties)
-
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
         self.session.sync_employees(context.get("records", []))
@@ -56,16 +56,6 @@ class EmployeesSink(_SessionSink, BatchSink):
 
 class AbsenceTypesSink(_SessionSink, RecordSink):
     """Personio absence types: kept in memory (names and categories for the other streams)."""
-
-    def __init__(
-        self,
-        target: TargetStaffomatic,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        self.staffomatic_target = target
-        super().__init__(target, stream_name, schema, key_properties)
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
@@ -89,7 +79,6 @@ class AbsencesSink(_SessionSink, BatchSink):
         schema: dict[str, Any],
         key_properties: Sequence[str] | None,
     ) -> None:
-        self.staffomatic_target = target
         self.version: int | None = None
         super().__init__(target, stream_name, schema, key_properties)
 
