@@ -61,6 +61,23 @@ def resolve(meltano: list[str], name: str) -> tuple[list[str], dict[str, str]]:
     sys.exit(f"There is no schedule or job named {name!r} in meltano.yml (schedules: {known}).")
 
 
+def dry_run_tasks(tasks: list[str]) -> list[str]:
+    """The tasks of a dry run. Nothing is written in a dry run, so an area cannot see what an
+    earlier area would have created or linked (the absences of a user the employees area would
+    create). Consecutive tasks that share their loader and whose extractors inherit from the same
+    plugin (``tap-personio--employees``, ``tap-personio--absences``) therefore run as one pipeline
+    of that plugin, whose target plans them together."""
+    merged: list[list[str]] = []
+    for task in tasks:
+        extractor, *rest = task.split()
+        family = extractor.split("--")[0]
+        if merged and merged[-1][1:] == rest and merged[-1][0].split("--")[0] == family:
+            merged[-1][0] = family
+        else:
+            merged.append([extractor, *rest])
+    return [" ".join(task) for task in merged]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="+", metavar="NAME", help="schedule or job")
@@ -89,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks, env = resolve(meltano, name)
         if args.dry_run:
             env["SYNC_DRY_RUN"] = "true"
+            tasks = dry_run_tasks(tasks)
         for task in tasks:
             total += 1
             print(f"-- {name}: {task}", flush=True)

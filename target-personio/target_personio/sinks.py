@@ -366,7 +366,7 @@ class WorkTimersSink(_WindowSink):
         if error is not None:
             self.sync.rejected(self.entity, tid, error)
             return
-        reason = f"{len(slots)} periods"
+        reason = f"{len(slots)} period" + ("" if len(slots) == 1 else "s")
         if adopted:
             reason += f", {adopted} found in Personio and linked again"
         self.sync.record(self.entity, tid, action, reason, first)

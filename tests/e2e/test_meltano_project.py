@@ -174,7 +174,7 @@ def test_partial_sync_carries_changes_and_only_the_full_sync_schedule_removes_a_
 
 def test_dry_run_writes_nothing_keeps_no_bookmark_and_records_the_plan(sync: Sync) -> None:
     done = ok(sync.script("--dry-run", "full-sync"))
-    assert "All 4 tasks succeeded." in done.stdout
+    assert "All 2 tasks succeeded." in done.stdout  # one target run per pipeline
     assert writes(sync.personio) == 0
     assert writes(sync.staffomatic) == 0
     assert ok(sync.meltano("state", "list")).stdout.strip() == ""
@@ -182,6 +182,10 @@ def test_dry_run_writes_nothing_keeps_no_bookmark_and_records_the_plan(sync: Syn
     plan = ok(sync.meltano("invoke", "sync-ledger", "plan", "--target", "target-personio"))
     assert "dry run   yes" in plan.stdout
     assert "work_timers / create (5)" in plan.stdout  # the five verified, settled timers
+    plan = ok(sync.meltano("invoke", "sync-ledger", "plan", "--target", "target-staffomatic"))
+    # absences of users the same dry run would create or link are planned, as the real run does
+    assert "absence / create (10)" in plan.stdout
+    assert "employee 1002 has no linked Staffomatic user" not in plan.stdout
     with Ledger(sync.ledger_url) as ledger:
         assert ledger.links("personio", "employee") == {}  # a dry run links nothing
 
