@@ -271,6 +271,7 @@ class PersonioEmulator(Emulator):
 
     @override
     def on_reset(self) -> None:
+        self._issued: dict[str, int] = {}
         for key, defaults in (
             ("limits", DEFAULT_LIMITS),
             ("settings", DEFAULT_SETTINGS),
@@ -1094,12 +1095,13 @@ class PersonioEmulator(Emulator):
             raise _unprocessable(f"Person {text} does not exist.", field=f"{field}.id")
         return text
 
-    @staticmethod
-    def _new_id(kind: str, items: list[dict[str, Any]]) -> str:
+    def _new_id(self, kind: str, items: list[dict[str, Any]]) -> str:
+        """A fresh id; like a database sequence, never one handed out before (even if deleted)."""
         taken = {i["id"] for i in items}
-        n = len(items) + 1
+        n = max(len(items), self._issued.get(kind, 0)) + 1
         while stable_id(kind, f"api-{n}") in taken:
             n += 1
+        self._issued[kind] = n
         return stable_id(kind, f"api-{n}")
 
 

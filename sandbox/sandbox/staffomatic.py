@@ -329,6 +329,7 @@ class StaffomaticEmulator(Emulator):
     @override
     def on_reset(self) -> None:
         self._windows.clear()
+        self._issued: dict[str, int] = {}
 
     def describe(self) -> list[str]:
         """A few lines for a person: the account, its credentials and what it holds."""
@@ -532,7 +533,10 @@ class StaffomaticEmulator(Emulator):
     def _add(self, collection: str, defaults: Record, fields: Record) -> Record:
         items = self.state[collection]
         stamp = self.stamp()
-        next_id = max((r["id"] for r in items), default=FIRST_IDS[collection] - 1) + 1
+        # Like a database sequence, an id is never handed out twice, even after a delete.
+        highest = max((r["id"] for r in items), default=FIRST_IDS[collection] - 1)
+        next_id = max(highest, self._issued.get(collection, 0)) + 1
+        self._issued[collection] = next_id
         record = {"created_at": stamp, "updated_at": stamp, "id": next_id}
         record |= copy.deepcopy(defaults) | fields
         items.append(record)

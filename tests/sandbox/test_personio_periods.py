@@ -285,3 +285,11 @@ def test_unknown_ids_are_404_problems(client: TestClient) -> None:
     problem(client.get("/v2/attendance-periods/nope"), 404)
     problem(client.patch("/v2/absence-periods/nope", json={}), 404)
     problem(client.get("/v2/absence-types/nope"), 404)
+
+
+def test_a_deleted_periods_id_is_never_handed_out_again(client: TestClient) -> None:
+    body = work("1004", "2025-03-10T08:00:00", "2025-03-10T12:00:00")
+    first = client.post("/v2/attendance-periods", json=body).json()["id"]
+    assert client.delete(f"/v2/attendance-periods/{first}").status_code == 204
+    second = client.post("/v2/attendance-periods", json=body).json()["id"]
+    assert second != first

@@ -517,3 +517,19 @@ def test_odd_query_parameters_get_a_vendor_error_never_a_crash(client: TestClien
             response = client.get(f"{API}{path}", params=params)
             assert response.status_code in (200, 400), (params, response.text)
     assert client.get(f"{API}/users/٣.json").status_code == 404
+
+
+def test_a_deleted_absences_id_is_never_handed_out_again(client: TestClient) -> None:
+    user = user_by_custom_id(client, "1001")
+    types = client.get(f"{API}/locations/24001/absence_types.json").json()
+    body = {
+        "starts_at": "2030-08-01T00:00:00+02:00",
+        "ends_at": "2030-08-01T23:59:59+02:00",
+        "applicant_id": user["id"],
+        "absence_type_id": types[0]["id"],
+        "all_day": True,
+    }
+    first = client.post(f"{API}/locations/24001/absences.json", json=body).json()["id"]
+    assert client.delete(f"{API}/absences/{first}.json").status_code == 204
+    second = client.post(f"{API}/locations/24001/absences.json", json=body).json()["id"]
+    assert second != first
