@@ -13,28 +13,13 @@ import requests_mock as rm
 from singer_sdk.exceptions import ConfigValidationError
 from tap_personio.client import Pacer
 from tap_personio.errors import PersonioError
-from tap_personio.tap import TapPersonio
+from tap_personio.tap import REQUIRED_ATTRIBUTES, TapPersonio
 
 BASE = "https://personio.test"
 CONFIG = {"client_id": "id-1", "client_secret": "very-secret-value", "base_url": BASE}
 ATTRIBUTES: list[dict[str, Any]] = [
     {"key": k, "label": k, "type": "standard", "universal_id": k}
-    for k in [
-        "id",
-        "email",
-        "first_name",
-        "last_name",
-        "status",
-        "hire_date",
-        "last_working_day",
-        "department",
-        "office",
-        "subcompany",
-        "team",
-        "weekly_working_hours",
-        "absence_entitlement",
-        "last_modified_at",
-    ]
+    for k in ["id", *REQUIRED_ATTRIBUTES, "last_modified_at"]
 ]
 
 
