@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             total += 1
             print(f"-- {name}: {task}", flush=True)
             command = [*meltano, "run", *run_flags, *task.split()]
+            # The ledger stores with each target run the Meltano run and the job that started it.
+            env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
+            if args.environment:
+                env["MELTANO_ENVIRONMENT"] = args.environment
             if args.log:
                 with args.log.open("a") as log:
                     done = subprocess.run(

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sync_ledger.migrate import VERSION_TABLE
 from sync_ledger.schema import metadata
 
 # The server CI provides; another one can be named with SYNC_LEDGER_TEST_PG.
@@ -50,9 +51,7 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'sync-ledger.db'}"
     url: str = request.getfixturevalue("postgres_url")
-    engine = create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
+    _drop_ledger(url)
     return url
 
 
@@ -60,9 +59,13 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def lose_ledger() -> Callable[[str], None]:
     """Drop every ledger table at a URL, as if the ledger had been lost."""
 
-    def lose(url: str) -> None:
-        engine = create_engine(url)
-        metadata.drop_all(engine)
-        engine.dispose()
+    return _drop_ledger
 
-    return lose
+
+def _drop_ledger(url: str) -> None:
+    """Drop every ledger table and the ledger's schema version."""
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
+    engine.dispose()

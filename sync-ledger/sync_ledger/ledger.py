@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,14 +26,14 @@ from sqlalchemy import (
     func,
     inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from sync_ledger.schema import ADDED_COLUMNS, actions, links, metadata, retries, runs
+from sync_ledger import migrate
+from sync_ledger.schema import actions, links, metadata, retries, runs
 
 ACTIONS = ("create", "update", "lock", "unlock", "approve", "delete", "skip", "fail")
 STATUSES = ("success", "failed", "interrupted")
@@ -42,7 +42,6 @@ STALE_RUN_HOURS = 6
 """An unfinished run older than this is taken for interrupted, wherever its process ran."""
 DB_FILE = "sync-ledger.db"
 _BATCH = 200  # run-log rows written per round trip
-_SCHEMA_LOCK = 0x5_1ED6E2  # pg_advisory_xact_lock key held while the schema is created
 
 
 class LedgerError(Exception):
@@ -84,6 +83,29 @@ class RunInfo:
     started_at: datetime
     finished_at: datetime | None
     counts: dict[str, dict[str, int]] | None
+    meltano_run_id: str | None = None
+    meltano_job: str | None = None
+    meltano_environment: str | None = None
+
+
+MELTANO_CONTEXT = {
+    "meltano_run_id": "MELTANO_RUN_ID",
+    "meltano_job": "SYNC_JOB",
+    "meltano_environment": "MELTANO_ENVIRONMENT",
+}
+"""Run columns and the environment variables they are read from when a run starts: the run id
+Meltano uses (``meltano run --run-id`` / ``MELTANO_RUN_ID``; ``scripts/sync.py`` sets it per task),
+the job or schedule (``SYNC_JOB``, set by ``scripts/sync.py``) and the Meltano environment."""
+
+
+def meltano_context(env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """What started this run, as far as the environment tells (values cut to their columns)."""
+    env = os.environ if env is None else env
+    sizes = {"meltano_run_id": 64, "meltano_job": 128, "meltano_environment": 64}
+    return {
+        column: (env.get(variable) or None) and env[variable][: sizes[column]]
+        for column, variable in MELTANO_CONTEXT.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -181,38 +203,24 @@ def _make_engine(url: str) -> Engine:
 
 
 def _create_schema(engine: Engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            metadata.create_all(conn)
-            _add_missing_columns(conn)
-        return
-    # SQLite: switching to WAL (once, it is kept in the file) can report "database is locked"
-    # without waiting, and another process may create a table or add a column between check
-    # and create: retry.
-    retryable = ("already exists", "locked", "duplicate column")
+    if engine.dialect.name == "sqlite":
+        _use_wal(engine)
+    migrate.upgrade(engine)
+
+
+def _use_wal(engine: Engine) -> None:
+    """Switch an SQLite ledger to WAL (once: the file keeps it). The switch can report "database
+    is locked" without waiting when another process opens the file at the same moment: retry."""
     for attempt in range(20):
         try:
             with engine.connect() as conn:
                 if conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete":
                     conn.exec_driver_sql("PRAGMA journal_mode = WAL")
-            metadata.create_all(engine)
-            with engine.begin() as conn:
-                _add_missing_columns(conn)
             return
         except OperationalError as exc:
-            if not any(words in str(exc) for words in retryable) or attempt == 19:
+            if "locked" not in str(exc) or attempt == 19:
                 raise
             time.sleep(0.05 * (attempt + 1))
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    """Add the nullable columns of later releases to a ledger created before them."""
-    for table, columns in ADDED_COLUMNS.items():
-        present = {column["name"] for column in inspect(conn).get_columns(table)}
-        for name, sql_type in columns.items():
-            if name not in present:
-                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 
 def this_host() -> str:
@@ -255,6 +263,7 @@ class Ledger:
     ) -> None:
         self.url = safe_url(url)
         self.clock = clock
+        self._run_columns = [f.name for f in fields(RunInfo)]
         missing = f"There is no sync ledger at {self.url} yet; run a target first or point "
         missing += "--ledger-url (SYNC_LEDGER_URL) at the ledger_url the targets use."
         try:
@@ -267,8 +276,11 @@ class Ledger:
             else:
                 with self.engine.connect() as conn:
                     present = set(inspect(conn).get_table_names())
-                if not set(metadata.tables) <= present:
-                    raise LedgerError(missing)
+                    if not set(metadata.tables) <= present:
+                        raise LedgerError(missing)
+                    # an older ledger is read as it is: only the run columns it has
+                    columns = {c["name"] for c in inspect(conn).get_columns("ledger_runs")}
+                self._run_columns = [c for c in self._run_columns if c in columns]
         except (ArgumentError, NoSuchModuleError) as exc:
             raise LedgerError(
                 f"The ledger URL {self.url} is not valid ({_first_line(exc)}); use e.g. "
@@ -353,6 +365,7 @@ class Ledger:
                     started_at=started,
                     pid=os.getpid(),
                     host=this_host(),
+                    **meltano_context(),
                 )
                 .returning(runs.c.id)
             ).scalar_one()
@@ -402,8 +415,11 @@ class Ledger:
         limit: int | None = None,
     ) -> list[RunInfo]:
         """Runs, newest first."""
-        shown = [runs.c[f.name] for f in fields(RunInfo)]  # not pid and host: may be missing
-        query = select(*shown).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        query = (
+            select(*(runs.c[name] for name in self._run_columns))
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(limit)
+        )
         if target is not None:
             query = query.where(runs.c.target == target)
         if since is not None:
@@ -411,18 +427,7 @@ class Ledger:
         if dry_run is not None:
             query = query.where(runs.c.dry_run == dry_run)
         with self.engine.connect() as conn:
-            return [
-                RunInfo(
-                    row.id,
-                    row.target,
-                    row.dry_run,
-                    row.status,
-                    row.started_at,
-                    row.finished_at,
-                    row.counts,
-                )
-                for row in conn.execute(query)
-            ]
+            return [RunInfo(**row._mapping) for row in conn.execute(query)]
 
     def actions(self, run_id: int, only: Iterable[str] | None = None) -> list[Action]:
         """The log rows of one run in recorded order (optionally of some actions only)."""

@@ -76,6 +76,10 @@ runs = Table(
     Column("counts", JSON(none_as_null=True)),
     Column("pid", Integer),  # the process that runs it, on ``host``: to tell a killed run
     Column("host", String(64)),  # a hash of the host name
+    # what started it, when Meltano (or scripts/sync.py) says so
+    Column("meltano_run_id", String(64)),
+    Column("meltano_job", String(128)),
+    Column("meltano_environment", String(64)),
     Index("ix_ledger_runs_target_started", "target", "started_at"),
     Index("ix_ledger_runs_started", "started_at"),
 )
@@ -107,6 +111,3 @@ retries = Table(
     Column("given_up", Boolean, nullable=False),
     Index("ix_ledger_retries_given_up", "given_up", "first_failed_at"),
 )
-
-ADDED_COLUMNS = {"ledger_runs": {"pid": "INTEGER", "host": "VARCHAR(64)"}}
-"""Nullable columns added after the first release: a ledger created before gets them on open."""

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select
 from sync_ledger import ACTIONS, Ledger, LedgerError, Link, default_url, fingerprint
 from sync_ledger.ledger import this_host
+from sync_ledger.migrate import VERSION_TABLE
 from sync_ledger.schema import metadata, runs
 
 # --- fingerprint and default location -------------------------------------------------------
@@ -317,6 +318,9 @@ def test_a_ledger_from_before_the_process_columns_gets_them_and_closes_old_runs_
     with engine.begin() as conn:  # as the ledger was before the columns were added
         conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
         conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
+        for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
+            conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
+        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
     with Ledger(ledger_url, create=False) as reader:  # the report reads an old ledger as is
         assert [r.status for r in reader.runs()] == ["running"]
@@ -486,6 +490,9 @@ def test_adding_the_process_columns_is_safe_from_several_processes_at_once(
     with engine.begin() as conn:  # a ledger from before the columns were added
         conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
         conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
+        for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
+            conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
+        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
     _open_from_four_processes_at_once(ledger_url)
     with Ledger(ledger_url) as ledger:
@@ -522,6 +529,9 @@ def test_ledger_tables_have_no_personal_data_columns(ledger: Ledger) -> None:
             "counts",
             "pid",
             "host",
+            "meltano_run_id",
+            "meltano_job",
+            "meltano_environment",
         },
         "ledger_actions": {
             "id",

@@ -1,0 +1,1 @@
+"""The ledger's schema history (Alembic). ``sync_ledger.migrate`` applies it at start."""
