@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, S
 from sync_ledger import migrate
 from sync_ledger.schema import actions, links, metadata, retries, runs
 
-ACTIONS = ("create", "update", "lock", "unlock", "approve", "delete", "skip", "fail")
+ACTIONS = ("create", "link", "update", "lock", "unlock", "approve", "delete", "skip", "fail")
 STATUSES = ("success", "failed", "interrupted")
 RUN_LOG_DAYS = 62
 STALE_RUN_HOURS = 6
