@@ -1,0 +1,117 @@
+"""Where the ledger lives: URLs, the SQLAlchemy engine, the schema, dialect-aware upserts."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from sync_ledger import migrate
+
+DB_FILE = "sync-ledger.db"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or read; the message says what to fix."""
+
+
+def default_url() -> str:
+    """The SQLite file in the Meltano project: $MELTANO_PROJECT_ROOT, else the cwd."""
+    root = Path(os.environ.get("MELTANO_PROJECT_ROOT") or Path.cwd()).resolve()
+    return f"sqlite:///{root / DB_FILE}"
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password masked, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def ledger_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):  # psycopg 3 is the driver installed
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL points at, or None for other databases and in-memory SQLite."""
+    parsed = ledger_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
+def make_engine(url: str) -> Engine:
+    parsed = ledger_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise LedgerError(
+            f"The ledger URL {safe_url(url)} names {backend}, but the sync ledger runs on SQLite "
+            "or PostgreSQL; use sqlite:///... or postgresql+psycopg://..."
+        )
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        use_wal(engine)
+    migrate.upgrade(engine)
+
+
+def use_wal(engine: Engine) -> None:
+    """Switch an SQLite ledger to WAL (once: the file keeps it). The switch can report "database
+    is locked" without waiting when another process opens the file at the same moment: retry."""
+    for attempt in range(20):
+        try:
+            with engine.connect() as conn:
+                if conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete":
+                    conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 19:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def insert(conn: Connection, table: Table) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def upsert(
+    conn: Connection, table: Table, values: dict[str, Any], set_: dict[str, Any] | None = None
+) -> None:
+    stmt = insert(conn, table).values(**values)
+    keys = [c.name for c in table.primary_key.columns]
+    updates = {k: stmt.excluded[k] for k in values if k not in keys}
+    updates.update(set_ or {})
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
