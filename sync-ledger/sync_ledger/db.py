@@ -47,7 +47,10 @@ def sqlite_path(url: str) -> Path | None:
     parsed = ledger_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(parsed.database)
+    database = parsed.database
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:")  # an SQLite URI filename
+    return Path(database)
 
 
 def first_line(exc: BaseException) -> str:
@@ -68,7 +71,7 @@ def make_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path, "the sync ledger")
     engine = create_engine(parsed, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -80,6 +83,29 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def private_file(path: Path, what: str) -> None:
+    """Make sure ``path`` and its folder exist, the file readable by its owner only (0600), as
+    SQLite then creates its journal files; one sentence when the folder or file cannot be made."""
+    fix = "or point ledger_url (SYNC_LEDGER_URL) somewhere the sync may write."
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(
+            f"Cannot create the folder {path.parent} for {what} ({exc.strerror or exc}); "
+            f"create it for the user running the sync, {fix}"
+        ) from None
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+        mode = path.stat()
+        if mode.st_mode & 0o077 and mode.st_uid == os.geteuid():  # made by an older release
+            path.chmod(0o600)
+    except OSError as exc:
+        raise LedgerError(
+            f"Cannot create {what} file {path} ({exc.strerror or exc}); make its folder "
+            f"writable for the user running the sync, {fix}"
+        ) from None
 
 
 def create_schema(engine: Engine) -> None:

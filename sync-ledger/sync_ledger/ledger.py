@@ -39,7 +39,7 @@ from sync_ledger.records import (
     utcnow,
 )
 from sync_ledger.runs import STALE_RUN_HOURS, Run, close_interrupted, count_actions, this_host
-from sync_ledger.schema import actions, links, metadata, retries, runs
+from sync_ledger.schema import actions, links, retries, runs
 
 RUN_LOG_DAYS = 62
 
@@ -85,7 +85,7 @@ class Ledger:
             else:
                 with self.engine.connect() as conn:
                     present = set(inspect(conn).get_table_names())
-                    if not set(metadata.tables) <= present:
+                    if not {t.name for t in (links, runs, actions, retries)} <= present:
                         raise LedgerError(missing)
                     # an older ledger is read as it is: only the run columns it has
                     columns = {c["name"] for c in inspect(conn).get_columns("ledger_runs")}
@@ -96,6 +96,12 @@ class Ledger:
                 "sqlite:////path/to/sync-ledger.db or postgresql+psycopg://user:pass@host/db."
             ) from None
         except SQLAlchemyError as exc:
+            if "readonly" in str(exc):
+                raise LedgerError(
+                    f"The sync ledger at {self.url} is read-only ({first_line(exc)}); make the "
+                    "file and its folder writable for the user running the sync, or point "
+                    "ledger_url (SYNC_LEDGER_URL) at a ledger it may write."
+                ) from None
             raise LedgerError(
                 f"Cannot open the sync ledger at {self.url} ({first_line(exc)}); check the "
                 "ledger_url setting and that the database is running and reachable."

@@ -72,6 +72,8 @@ def upgrade(engine: Engine) -> None:
     try:
         with immediate.begin() as conn:
             _upgrade(conn)
+            # a write, so that a ledger the sync may not write is found now, not mid-run
+            conn.exec_driver_sql(f"UPDATE {VERSION_TABLE} SET version_num = version_num")  # noqa: S608
     finally:
         immediate.dispose()
 

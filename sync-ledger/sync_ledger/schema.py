@@ -111,3 +111,14 @@ retries = Table(
     Column("given_up", Boolean, nullable=False),
     Index("ix_ledger_retries_given_up", "given_up", "first_failed_at"),
 )
+
+locks = Table(
+    "ledger_locks",
+    metadata,
+    Column("key", String(32), primary_key=True),  # a hash of the target and its account
+    Column("target", String(128), nullable=False),
+    Column("run_id", Integer),
+    Column("pid", Integer),
+    Column("host", String(64)),
+    Column("acquired_at", UTCDateTime, nullable=False),
+)
