@@ -13,23 +13,48 @@ failed. A schedule's ``env`` (``MELTANO_RUN_FULL_REFRESH`` for ``full-sync``) is
     python scripts/sync.py --dry-run full-sync  # plan only: nothing written, no bookmark moved
 
 Names are looked up as schedules first, then as jobs. Standard library only; it calls the
-``meltano`` found next to this Python or on PATH, in the current directory's project.
+``meltano`` found next to this Python or on PATH (or the one ``SYNC_MELTANO`` names), in the
+current directory's project.
+
+Files it makes Meltano write (the plugins' generated config, which holds secrets) are private
+to the user (umask 077). SIGTERM or SIGINT stops the running task's whole process group (Meltano
+and the plugins) and exits 128 + the signal number, with one sentence.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+GRACE_SECONDS = 30
+"""How long a stopped task may take to end after SIGTERM before it is killed."""
+
+
+class Stopped(Exception):
+    """SIGTERM or SIGINT reached this script."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: Any) -> None:
+    raise Stopped(signum)
+
 
 def meltano_executable() -> str:
+    chosen = os.environ.get("SYNC_MELTANO")
+    if chosen:
+        return chosen
     beside = Path(sys.executable).parent / "meltano"
     if beside.exists():
         return str(beside)
@@ -79,6 +104,37 @@ def dry_run_tasks(tasks: list[str]) -> list[str]:
     return [" ".join(task) for task in merged]
 
 
+def run_task(command: list[str], env: dict[str, str], log: Path | None) -> int:
+    """Run one ``meltano run`` in a process group of its own. When this script is stopped, the
+    whole group (Meltano and the plugins it started) gets SIGTERM, then SIGKILL after
+    :data:`GRACE_SECONDS`, so nothing is left running."""
+    out = log.open("a") if log else None
+    try:
+        child = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
+        try:
+            return child.wait()
+        except Stopped:
+            stop_group(child)
+            raise
+    finally:
+        if out is not None:
+            out.close()
+
+
+def stop_group(child: subprocess.Popen[Any]) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        child.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    with contextlib.suppress(ProcessLookupError):  # plugins that outlived Meltano
+        os.killpg(child.pid, signal.SIGKILL)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="+", metavar="NAME", help="schedule or job")
@@ -91,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log", type=Path, help="append Meltano's output to this file")
     args = parser.parse_args(argv)
+    # Files Meltano writes for the plugins (their config, holding secrets), the ledger and the
+    # system database are readable by this user only.
+    os.umask(0o077)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
 
     meltano = [meltano_executable()]
     if args.environment:
@@ -101,6 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         run_flags.append("--no-state-update")
 
+    try:
+        return run_all(args, meltano, run_flags)
+    except Stopped as stop:
+        print(
+            f"Stopped by {stop}; the running task was stopped too (its target records the run "
+            "as interrupted). The next run starts normally.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 128 + stop.signum
+
+
+def run_all(args: argparse.Namespace, meltano: list[str], run_flags: list[str]) -> int:
     failed: list[str] = []
     total = 0
     for name in args.names:
@@ -116,16 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
             if args.environment:
                 env["MELTANO_ENVIRONMENT"] = args.environment
-            if args.log:
-                with args.log.open("a") as log:
-                    done = subprocess.run(
-                        command, env={**os.environ, **env}, stdout=log, stderr=log, check=False
-                    )
-            else:
-                done = subprocess.run(command, env={**os.environ, **env}, check=False)
-            if done.returncode != 0:
+            returncode = run_task(command, {**os.environ, **env}, args.log)
+            if returncode != 0:
                 failed.append(task)
-                print(f"   failed (exit {done.returncode}); carrying on with the rest", flush=True)
+                print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)
     if failed:
         print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
         return 1

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 
 def load_sync() -> ModuleType:
@@ -37,3 +46,68 @@ def test_dry_run_keeps_tasks_of_other_loaders_or_plugins_apart() -> None:
         "tap-personio--employees target-jsonl",
     ]
     assert load_sync().dry_run_tasks(tasks) == tasks
+
+
+# --- stopping and the files a run leaves --------------------------------------------------------
+
+FAKE_MELTANO = r"""#!{python}
+import json, os, subprocess, sys, time
+args = sys.argv[1:]
+if args[:2] == ["schedule", "list"]:
+    job = {{"name": "full-sync", "tasks": ["tap-a target-b", "tap-c target-d"]}}
+    print(json.dumps({{"schedules": {{"job": [{{"name": "daily", "job": job, "env": {{}}}}]}}}}))
+elif args[:2] == ["job", "list"]:
+    print(json.dumps({{"jobs": []}}))
+else:  # run: a plugin that holds a generated config file, as Meltano's plugins do
+    work = os.environ["FAKE_WORK"]
+    with open(os.path.join(work, "plugin.config.json"), "w") as config:
+        config.write('{{"client_secret": "s3cret"}}')
+    plugin = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    with open(os.path.join(work, "pids"), "w") as pids:
+        pids.write(f"{{os.getpid()}} {{plugin.pid}}")
+    time.sleep(300)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(FileNotFoundError):  # a zombie is not running
+        if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            return False
+    return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_the_script_stops_meltano_and_its_plugins_and_leaves_private_files(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    fake = tmp_path / "meltano"
+    fake.write_text(FAKE_MELTANO.format(python=sys.executable))
+    fake.chmod(0o755)
+    env = {**os.environ, "SYNC_MELTANO": str(fake), "FAKE_WORK": str(tmp_path)}
+    script = Path(__file__).parents[2] / "scripts" / "sync.py"
+    with subprocess.Popen(
+        [sys.executable, str(script), "daily"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as sync:
+        pids_file = tmp_path / "pids"
+        deadline = time.monotonic() + 30
+        while not (pids_file.exists() and pids_file.read_text()):
+            assert time.monotonic() < deadline, "the fake meltano run never started"
+            time.sleep(0.05)
+        meltano_pid, plugin_pid = (int(p) for p in pids_file.read_text().split())
+        sync.send_signal(signum)
+        out, err = sync.communicate(timeout=60)
+    assert sync.returncode == 128 + signum
+    assert f"Stopped by {signum.name}" in err
+    assert "The next run starts normally" in err
+    assert "-- daily: tap-c target-d" not in out  # the rest of the job was not started
+    assert not _alive(meltano_pid)
+    assert not _alive(plugin_pid)
+    assert stat.S_IMODE((tmp_path / "plugin.config.json").stat().st_mode) == 0o600
