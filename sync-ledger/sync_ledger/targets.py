@@ -18,6 +18,8 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
 
+from sync_ledger.singer_input import CheckedReader, MalformedInput
+
 ABSENCE_SOURCES = ("personio", "staffomatic")
 
 
@@ -118,6 +120,15 @@ class SentenceTarget(Target):
     the reader."""
 
     stop_errors: ClassVar[tuple[type[Exception], ...]] = ()
+    message_reader_class = CheckedReader
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(self.message_reader, CheckedReader):
+            self.message_reader.on_malformed = self.abort
+
+    def abort(self) -> None:
+        """Close the run as failed, keeping what was written recorded (the input broke off)."""
 
     @classmethod
     @override
@@ -131,10 +142,11 @@ class SentenceTarget(Target):
     ) -> None:
         if file_input is None and isinstance(sys.stdin, io.TextIOWrapper):
             sys.stdin.reconfigure(errors="surrogateescape")
+        stops: tuple[type[Exception], ...] = (MalformedInput, *cls.stop_errors)
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input
             )
-        except cls.stop_errors as exc:
+        except stops as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
