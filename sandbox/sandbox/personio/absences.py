@@ -15,6 +15,7 @@ from sandbox.personio.params import (
     filter_time,
     find,
     id_list,
+    in_window,
     json_object,
     local_time,
     skip_approval,
@@ -71,13 +72,13 @@ class Absences(PersonioBase):
                 "updated_at.lte",
             )
         }
+        on_start = (bounds["starts_from.date_time.gte"], bounds["starts_from.date_time.lte"])
+        on_end = (bounds["ends_at.date_time.gte"], bounds["ends_at.date_time.lte"])
+        # How the date filters read is not documented: see absence_period_filters in
+        # sandbox/README.md. The default matches overlapping periods.
+        mode = self.variant("absence_period_filters")
         out = []
         for item in items:
-            start, end = self._absence_span(item)
-            updated = utc_naive(item.get("updated_at"))
-            # Date filters match overlapping periods (Personio's documented rule): a lower bound
-            # (on the start or the end) keeps periods that end after it, an upper bound keeps
-            # periods that start on or before it.
             checks = (
                 (ids, item["id"]),
                 (people, str(item["person"]["id"])),
@@ -85,14 +86,15 @@ class Absences(PersonioBase):
             )
             if any(wanted and value not in wanted for wanted, value in checks):
                 continue
-            lows = (bounds["starts_from.date_time.gte"], bounds["ends_at.date_time.gte"])
-            # A span ends exclusively (a full day ends at the next midnight).
-            if any(low is not None and not end > low for low in lows):
+            if mode == "as_named":
+                start = datetime.fromisoformat(item["starts_from"]["date_time"])
+                ends = item.get("ends_at")
+                end = datetime.fromisoformat(ends["date_time"]) if ends else None
+            else:  # the span, half days at noon, ending exclusively (a full day at midnight)
+                start, end = self._absence_span(item)
+            if not in_window(mode, start, end, on_start, on_end):
                 continue
-            if not within(start, None, bounds["ends_at.date_time.lte"]):
-                continue
-            if not within(start, None, bounds["starts_from.date_time.lte"]):
-                continue
+            updated = utc_naive(item.get("updated_at"))
             if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
                 continue
             out.append(item)
@@ -213,9 +215,15 @@ class Absences(PersonioBase):
         body = await json_object(request)
         before = (item["absence_type"], item["starts_from"], item.get("ends_at"))
         self._apply_absence(item, body, creating=False)
-        if skip_approval(request):
+        skip = skip_approval(request)
+        if skip and self.variant("absence_patch_approval") == "approves":
+            # Approving through PATCH is documented nowhere: see sandbox/README.md.
             item["approval"] = {"status": "APPROVED"}
-        elif before != (item["absence_type"], item["starts_from"], item.get("ends_at")):
+        elif not skip and before != (
+            item["absence_type"],
+            item["starts_from"],
+            item.get("ends_at"),
+        ):
             # A changed time range or type needs approval again unless skip_approval is set.
             item["approval"] = {"status": "PENDING"}
         item["updated_at"] = utc_stamp(datetime.now(UTC))

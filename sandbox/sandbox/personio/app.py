@@ -34,6 +34,15 @@ COLLECTIONS = {
 class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
     """Personio's public API as far as the sync uses it, in memory."""
 
+    variants = {
+        "absence_period_filters": ("overlapping", "as_named", "starting_inside"),
+        "attendance_period_filters": ("as_named", "overlapping", "starting_inside"),
+        "overnight_attendance": ("allowed", "refused"),
+        "absence_patch_approval": ("approves", "keeps_status"),
+        "token_generations": ("shared", "separate"),
+        "expired_attendance_status": ("unknown", "listed"),
+    }
+
     # ---- Emulator hooks ---------------------------------------------------------------------
 
     @override

@@ -16,6 +16,7 @@ from sandbox.personio.params import (
     filter_time,
     find,
     id_list,
+    in_window,
     json_object,
     local_time,
     skip_approval,
@@ -37,16 +38,21 @@ class Attendances(PersonioBase):
         ids, people = id_list(query, "id"), id_list(query, "person.id")
         projects = id_list(query, "project.id")
         statuses = {s.upper() for s in id_list(query, "status")}
-        if statuses - set(ATTENDANCE_STATUSES):
-            raise bad_request(
-                f"status must be one of {', '.join(ATTENDANCE_STATUSES)}.", field="status"
-            )
+        known: tuple[str, ...] = ATTENDANCE_STATUSES
+        if self.variant("expired_attendance_status") == "listed":
+            known = (*known, "EXPIRED")  # listed by a third-party client only
+        if statuses - set(known):
+            raise bad_request(f"status must be one of {', '.join(known)}.", field="status")
         names = ("start.date_time", "end.date_time", "updated_at")
         bounds = {
             f"{n}.{op}": filter_time(query, f"{n}.{op}") for n in names for op in ("gte", "lte")
         }
         day_from = filter_date(query, "attribution_date.gte")
         day_to = filter_date(query, "attribution_date.lte")
+        on_start = (bounds["start.date_time.gte"], bounds["start.date_time.lte"])
+        on_end = (bounds["end.date_time.gte"], bounds["end.date_time.lte"])
+        # Not documented either: see attendance_period_filters in sandbox/README.md.
+        mode = self.variant("attendance_period_filters")
         out = []
         for item in self.state["attendance_periods"]:
             start = datetime.fromisoformat(item["start"]["date_time"])
@@ -63,12 +69,7 @@ class Attendances(PersonioBase):
             day = date.fromisoformat(item.get("attribution_date") or start.date().isoformat())
             if (day_from and day < day_from) or (day_to and day > day_to):
                 continue
-            if not within(start, bounds["start.date_time.gte"], bounds["start.date_time.lte"]):
-                continue
-            if (bounds["end.date_time.gte"] or bounds["end.date_time.lte"]) and (
-                end is None
-                or not within(end, bounds["end.date_time.gte"], bounds["end.date_time.lte"])
-            ):
+            if not in_window(mode, start, end, on_start, on_end):
                 continue
             updated = utc_naive(item.get("updated_at"))
             if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
@@ -150,6 +151,17 @@ class Attendances(PersonioBase):
         if end is not None and end - start > timedelta(hours=24):
             raise unprocessable(
                 "Period time range too long: at most 24 hours.", field="end.date_time"
+            )
+        if (
+            updated.get("end")
+            and self.variant("overnight_attendance") == "refused"
+            and _crosses_midnight(updated["start"]["date_time"], updated["end"]["date_time"])
+        ):
+            # The company has not turned on overnight time tracking: see sandbox/README.md.
+            raise unprocessable(
+                "Period crosses midnight: a period must start and end on the same day unless "
+                "overnight time tracking is turned on for the company.",
+                field="end.date_time",
             )
         for other in self.state["attendance_periods"]:
             if (
@@ -238,3 +250,9 @@ class _Reversed:
         return isinstance(other, _Reversed) and self.value == other.value
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _crosses_midnight(start: str, end: str) -> bool:
+    """Whether local ``end`` falls on a later day than ``start`` (ending at 00:00 does not)."""
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    return (last - timedelta(microseconds=1)).date() > first.date() if last > first else False

@@ -37,7 +37,7 @@ class Auth(PersonioBase):
         client = self._client(client_id)
         if client is None or not secrets.compare_digest(client["client_secret"], secret):
             raise V1Error(401, "Wrong credentials: no API client has this client_id and secret.")
-        record = self._issue(client, " ".join(client.get("scopes", [])))
+        record = self._issue(client, " ".join(client.get("scopes", [])), "v1")
         body = {
             "success": True,
             "data": {
@@ -48,12 +48,21 @@ class Auth(PersonioBase):
         }
         return JSONResponse(body, headers={"authorization": f"Bearer {record['token']}"})
 
-    def _issue(self, client: dict[str, Any], scope: str) -> dict[str, Any]:
-        """The client's live token for ``scope``, or a new one (tokens are stable for 24 h)."""
+    def _issue(self, client: dict[str, Any], scope: str, generation: str) -> dict[str, Any]:
+        """The client's live token for ``scope``, or a new one (tokens are stable for 24 h).
+
+        With ``variants.token_generations`` ``separate`` a token is kept per API generation and
+        marked with it (``generation``), so the other generation's endpoints refuse it.
+        """
         now = time.time()
         self.state["tokens"] = [t for t in self.state["tokens"] if float(t["expires_at"]) > now]
+        separate = self.variant("token_generations") == "separate"
         for record in self.state["tokens"]:
-            if record["client_id"] == client["client_id"] and record.get("scope") == scope:
+            if (
+                record["client_id"] == client["client_id"]
+                and record.get("scope") == scope
+                and (not separate or record.get("generation") == generation)
+            ):
                 return record
         record = {
             "token": f"papi-{secrets.token_hex(24)}",
@@ -61,6 +70,8 @@ class Auth(PersonioBase):
             "scope": scope,
             "expires_at": int(now) + TOKEN_LIFETIME,
         }
+        if separate:
+            record["generation"] = generation
         self.state["tokens"].append(record)
         return record
 
@@ -88,7 +99,7 @@ class Auth(PersonioBase):
             extra = sorted(set(requested) - set(allowed))
             return oauth_error(400, "invalid_scope", f"Scope not allowed: {' '.join(extra)}.")
         scope = " ".join(s for s in allowed if s in requested) if requested else " ".join(allowed)
-        record = self._issue(client, scope)
+        record = self._issue(client, scope, "v2")
         return JSONResponse(
             {
                 "access_token": record["token"],

@@ -129,6 +129,33 @@ def within(value: datetime | None, low: datetime | None, high: datetime | None) 
     return (low is None or value >= low) and (high is None or value <= high)
 
 
+Bounds = tuple[datetime | None, datetime | None]
+"""A ``gte`` and an ``lte`` filter value (None where not given)."""
+
+
+def in_window(
+    mode: str, start: datetime, end: datetime | None, on_start: Bounds, on_end: Bounds
+) -> bool:
+    """Whether a period passes the date filters on its start and its end, read as ``mode``.
+
+    ``as_named``: each bound applies to the field it names (no end: any end bound fails).
+    ``overlapping``: every lower bound keeps periods that end after it (``end`` exclusive, None
+    for a period still open), every upper bound keeps periods that start on or before it.
+    ``starting_inside``: every bound applies to the start.
+    """
+    if mode == "as_named":
+        if not within(start, *on_start):
+            return False
+        return on_end == (None, None) or (end is not None and within(end, *on_end))
+    lows = [low for low in (on_start[0], on_end[0]) if low is not None]
+    highs = [high for high in (on_start[1], on_end[1]) if high is not None]
+    if any(start > high for high in highs):
+        return False
+    if mode == "starting_inside":
+        return all(start >= low for low in lows)
+    return end is None or all(end > low for low in lows)
+
+
 def utc_naive(stamp: Any) -> datetime | None:
     if not isinstance(stamp, str) or not stamp:
         return None

@@ -81,7 +81,7 @@ class Absences(Listing):
                         f"The query parameter {flag} must be true or false."
                     ) from None
                 items = [i for i in items if i[flag] is wanted]
-        return self._page(request, self._overlapping(request, items), self._times)
+        return self._page(request, self._in_range(request, items), self._times)
 
     async def get_absence(self, request: Request) -> Response:
         return self._json(request, self._times(self._get("absences", request)))
@@ -101,7 +101,10 @@ class Absences(Listing):
         else:
             duration = int((ends - starts).total_seconds())
         fields |= {"starts_at": iso(starts, zone), "ends_at": iso(ends, zone)}
-        if "adjusted_duration" not in fields and {"starts_at", "ends_at", "all_day"} & set(fields):
+        # The 2017 recording kept adjusted_duration when an update changed the dates; the
+        # sandbox recomputes it unless variants.adjusted_duration is "kept".
+        recompute = record is ABSENCE_DEFAULTS or self.variant("adjusted_duration") == "recomputed"
+        if "adjusted_duration" not in fields and recompute:
             fields["adjusted_duration"] = duration
         return fields
 

@@ -42,6 +42,15 @@ class _JsonRoute(Route):
 class StaffomaticEmulator(Organisation, Users, Absences, Timers):
     """The Staffomatic API v3 of one account, served under ``/v3/{subdomain}``."""
 
+    variants = {
+        "date_filters": ("overlapping", "starting_inside"),
+        "users_without_state": ("active", "all"),
+        "user_fields": ("extended", "documented"),
+        "user_without_email": ("refused", "created"),
+        "create_status": ("200", "201"),
+        "adjusted_duration": ("recomputed", "kept"),
+    }
+
     # ---- routes ---------------------------------------------------------------------------------
 
     @override

@@ -249,7 +249,14 @@ class StaffomaticBase(Emulator):
         )
         if request.method == "GET" and request.headers.get("if-none-match") == tag:
             return Response(status_code=304, headers=headers)
-        return Response(body, media_type="application/json; charset=utf-8", headers=headers)
+        # Creates answer 200 as recorded in 2017; the docs say 201 (variants.create_status).
+        created = request.method == "POST" and self.variant("create_status") == "201"
+        return Response(
+            body,
+            status_code=201 if created else 200,
+            media_type="application/json; charset=utf-8",
+            headers=headers,
+        )
 
     def _times(self, record: Record) -> Record:
         """``record`` with its date-times shown in the account's time zone."""

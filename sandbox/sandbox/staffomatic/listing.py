@@ -77,16 +77,22 @@ class Listing(StaffomaticBase):
                 ) from None
         return bounds[0], bounds[1]
 
-    def _overlapping(
+    def _in_range(
         self,
         request: Request,
         items: Iterable[Record],
         start: str = "starts_at",
         end: str = "ends_at",
     ) -> list[Record]:
+        """The items that ``from``/``until`` select.
+
+        The vendor does not say how: ``variants.date_filters`` picks ``overlapping`` (the
+        default: the time span overlaps the range) or ``starting_inside`` (it starts in it).
+        """
         low, high = self._range(request)
         if low is None and high is None:
             return list(items)
+        overlapping = self.variant("date_filters") == "overlapping"
         chosen = []
         for item in items:
             starts, ends = self._time(item.get(start)), self._time(item.get(end))
@@ -94,7 +100,9 @@ class Listing(StaffomaticBase):
                 continue
             if high is not None and starts > high:
                 continue
-            if low is not None and ends is not None and ends < low:
+            if low is not None and overlapping and ends is not None and ends < low:
+                continue
+            if low is not None and not overlapping and starts < low:
                 continue
             chosen.append(item)
         return chosen

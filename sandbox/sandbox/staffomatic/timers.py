@@ -50,7 +50,7 @@ class Timers(Listing):
         items = self._for_users(request, self._scoped(request, "work_timers"), "user_id")
         breaks = self._breaks_by_timer()
         return self._page(
-            request, self._overlapping(request, items), lambda r: self.render_work_timer(r, breaks)
+            request, self._in_range(request, items), lambda r: self.render_work_timer(r, breaks)
         )
 
     async def get_work_timer(self, request: Request) -> Response:
@@ -142,7 +142,7 @@ class Timers(Listing):
             timer = self._get("work_timers", request, "work_timer_id")
             items = [b for b in items if b["work_timer_id"] == timer["id"]]
         items = self._for_users(request, list(items), "user_id")
-        return self._page(request, self._overlapping(request, items), self.render_break_timer)
+        return self._page(request, self._in_range(request, items), self.render_break_timer)
 
     async def get_break_timer(self, request: Request) -> Response:
         return self._json(request, self.render_break_timer(self._get("break_timers", request)))
@@ -218,7 +218,7 @@ class Timers(Listing):
         totals = self._report_totals()
         return self._page(
             request,
-            self._overlapping(request, items),
+            self._in_range(request, items),
             lambda record: self.render_work_report(record, totals),
         )
 

@@ -15,6 +15,10 @@ from sandbox.staffomatic.records import USER_DEFAULTS
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 USER_STATES = ("active", "all", "pending", "locked", "unassigned")
+UNDOCUMENTED_USER_FIELDS = frozenset(
+    {"location_ids", "full_name", "shift_category_ids", "account_id", "invitation_token"}
+)
+"""Fields the sandbox shows on users that the vendor's documents do not (``user_fields``)."""
 
 
 class Users(Listing):
@@ -23,16 +27,25 @@ class Users(Listing):
     # ---- users ----------------------------------------------------------------------------------
 
     def render_user(self, record: Record) -> Record:
+        shown = self._times(record)
+        if self.variant("user_fields") == "documented":
+            return {k: v for k, v in shown.items() if k not in UNDOCUMENTED_USER_FIELDS}
         name = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
         extra = {"full_name": name, "shift_category_ids": list(record.get("department_ids", []))}
-        return self._after(self._times(record), "last_name", extra)
+        return self._after(shown, "last_name", extra)
+
+    def _user_fields(self, body: Record) -> Record:
+        fields = self._fields(body, USER_FIELDS)
+        if self.variant("user_fields") == "documented":
+            fields.pop("location_ids", None)  # not a documented field: ignored like any other
+        return fields
 
     async def current_user(self, request: Request) -> Response:
         return self._json(request, self.render_user(request.state.user))
 
     async def list_users(self, request: Request) -> Response:
         location_id = self._location(request)
-        state = request.query_params.get("state") or "active"
+        state = request.query_params.get("state") or self.variant("users_without_state")
         if state not in USER_STATES:
             raise bad_request(f"The query parameter state must be one of {', '.join(USER_STATES)}.")
         departments = self._ids_param(request, "department_ids")
@@ -98,10 +111,11 @@ class Users(Listing):
         location_id = self._location(request)
         body = await self._body(request, "user")
         action = self._do(body, ("send_invitation",))
-        fields = self._fields(body, USER_FIELDS)
+        fields = self._user_fields(body)
         if location_id is not None:
             fields["location_ids"] = sorted({*fields.get("location_ids", []), location_id})
-        self._require(fields, "email")
+        if self.variant("user_without_email") == "refused":
+            self._require(fields, "email")
         self._check_user(fields, None)
         record = self._add("users", USER_DEFAULTS, fields)
         if action == "send_invitation":
@@ -112,7 +126,7 @@ class Users(Listing):
         record = self._get("users", request)
         body = await self._body(request, "user")
         action = self._do(body, ("send_invitation", "lock", "unlock"))
-        fields = self._fields(body, USER_FIELDS)
+        fields = self._user_fields(body)
         if "email" in fields:
             self._require(fields, "email")
         if "location_ids" in fields and "department_ids" not in fields:
