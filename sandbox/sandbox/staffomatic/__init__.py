@@ -18,9 +18,10 @@ What it does, from the vendor's docs and recorded production traffic:
 - More than ``rate_limit.requests`` requests in ``rate_limit.seconds`` (500 in 10 s) from one
   address get 429 with ``Retry-After``.
 
-Sandbox choices where the vendor material is silent (see ``sandbox/README.md``): users are listed
-with ``state=active`` (not locked) unless another ``state`` is asked for; ``from``/``until`` select
-records whose time span overlaps the range; ``invalidate_tokens`` replaces every API token by a new
+Sandbox choices where the vendor material is silent (see ``sandbox/README.md``; most can be
+switched in ``state["variants"]``): users are listed with ``state=active`` (not locked) unless
+another ``state`` is asked for; ``from``/``until`` select records whose time span overlaps the
+range; ``invalidate_tokens`` replaces every API token by a new
 one (shown in ``/_sandbox/state``), Basic auth keeps working.
 """
 
