@@ -22,7 +22,7 @@ from sandbox.personio.params import (
     utc_naive,
     within,
 )
-from sandbox.personio.seed import utc_stamp
+from sandbox.personio.records import utc_stamp
 
 ABSENCE_STATUSES = ("PENDING", "APPROVED", "REJECTED")
 HALVES = ("FIRST_HALF", "SECOND_HALF")

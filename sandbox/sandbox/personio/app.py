@@ -17,7 +17,8 @@ from sandbox.personio.auth import Auth
 from sandbox.personio.employees import Employees
 from sandbox.personio.errors import Problem, V1Error, v1_error
 from sandbox.personio.limits import RateLimits
-from sandbox.personio.seed import DEFAULT_LIMITS, DEFAULT_SETTINGS, build
+from sandbox.personio.records import DEFAULT_LIMITS, DEFAULT_SETTINGS
+from sandbox.personio.seed import build
 
 COLLECTIONS = {
     "company": dict,

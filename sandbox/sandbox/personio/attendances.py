@@ -23,7 +23,7 @@ from sandbox.personio.params import (
     utc_naive,
     within,
 )
-from sandbox.personio.seed import utc_stamp
+from sandbox.personio.records import utc_stamp
 
 ATTENDANCE_STATUSES = ("PENDING", "CONFIRMED", "REJECTED")
 

@@ -23,7 +23,7 @@ from sandbox.personio.errors import (
     v1_error,
 )
 from sandbox.personio.params import decode_cursor, encode_cursor, v2_int
-from sandbox.personio.seed import stable_id
+from sandbox.personio.records import stable_id
 
 Handler = Callable[[Request], Awaitable[Response]]
 V2_SCOPES = {
