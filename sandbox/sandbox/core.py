@@ -203,8 +203,8 @@ class Emulator:
         self.on_reset()
 
     def variant(self, name: str) -> str:
-        """The value of the switch ``name`` in the current state."""
-        return str(self.state["variants"][name])
+        """The value of the switch ``name`` in the current state (its default if not set)."""
+        return str(self.state.get("variants", {}).get(name, self.variants[name][0]))
 
     def _with_variants(self, state: dict[str, Any]) -> dict[str, Any]:
         """``state`` with every switch set (defaults for those it leaves out)."""
