@@ -8,6 +8,8 @@ vendor API:
 - ``POST /_sandbox/load``: replace all data with a document of the same shape;
 - ``POST /_sandbox/reset``: ``{"seed": "demo"}`` or ``{"seed": "scale", "employees": 1000, ...}``;
 - ``GET /_sandbox/requests``: counts by method and path template, 429s sent, faults injected;
+- ``GET``/``POST /_sandbox/variants``: the switches for unconfirmed vendor behaviour
+  (:mod:`sandbox.variants`), also part of the state document as ``variants``;
 - ``POST /_sandbox/faults``: latency, latency spikes, 5xx error rate, a burst of 429s,
   invalidated tokens, dropped connections, writes applied but answered by a cut connection or a
   502, rate limits on or off (see :class:`Faults`).
@@ -29,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.variants import Choices, VariantError, defaults, settle
 
 ADMIN_PREFIX = "/_sandbox/"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -148,6 +152,8 @@ class Emulator:
     """One vendor server: state, vendor routes, admin routes, faults and counting."""
 
     name = "vendor"
+    variants: Choices = {}
+    """Switches for unconfirmed vendor behaviour: name -> values, the default first."""
 
     def __init__(self, seed: str = "empty", **params: Any) -> None:
         self.faults = Faults()
@@ -186,15 +192,29 @@ class Emulator:
     # ---- state ----------------------------------------------------------------------------------
 
     def reset(self, seed: str, **params: Any) -> None:
-        self.state = self.seed_state(seed, **params)
+        self.state = self._with_variants(self.seed_state(seed, **params))
         self.log = RequestLog()
         self.on_reset()
 
     def load(self, document: dict[str, Any]) -> None:
         self.check_state(document)
-        self.state = copy.deepcopy(document)
+        self.state = self._with_variants(copy.deepcopy(document))
         self.log = RequestLog()
         self.on_reset()
+
+    def variant(self, name: str) -> str:
+        """The value of the switch ``name`` in the current state (its default if not set)."""
+        return str(self.state.get("variants", {}).get(name, self.variants[name][0]))
+
+    def _with_variants(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` with every switch set (defaults for those it leaves out)."""
+        if self.variants:
+            try:
+                given = state.get("variants", {})
+                state["variants"] = settle(self.variants, defaults(self.variants), given)
+            except VariantError as exc:
+                raise SandboxError(str(exc)) from None
+        return state
 
     # ---- the application ------------------------------------------------------------------------
 
@@ -205,6 +225,7 @@ class Emulator:
             Route("/_sandbox/reset", self._admin_reset, methods=["POST"]),
             Route("/_sandbox/requests", self._admin_requests, methods=["GET"]),
             Route("/_sandbox/faults", self._admin_faults, methods=["GET", "POST"]),
+            Route("/_sandbox/variants", self._admin_variants, methods=["GET", "POST"]),
         ]
         vendor_routes = self.routes()
         inner = Starlette(routes=admin + vendor_routes)
@@ -343,6 +364,20 @@ class Emulator:
             except (ValueError, TypeError, AttributeError, SandboxError) as exc:
                 return JSONResponse({"error": f"cannot set faults: {exc}"}, status_code=400)
         return JSONResponse(asdict(self.faults))
+
+    async def _admin_variants(self, request: Request) -> Response:
+        current = self.state.get("variants", {})
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                if isinstance(body, dict) and body.pop("reset", False):
+                    current = defaults(self.variants)
+                current = settle(self.variants, current, body)
+            except ValueError as exc:  # VariantError included
+                return JSONResponse({"error": f"cannot set variants: {exc}"}, status_code=400)
+            if self.variants:
+                self.state["variants"] = current
+        return JSONResponse(current)
 
 
 def bind(host: str, port: int) -> socket.socket:

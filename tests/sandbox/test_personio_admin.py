@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sandbox.core import SandboxError
 from sandbox.personio import PersonioEmulator
-from sandbox.personio_seed import build
+from sandbox.personio.seed import build
 from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
 from sandbox.server import running
 from starlette.testclient import TestClient

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sandbox.core import SandboxError
 from sandbox.staffomatic import StaffomaticEmulator
-from sandbox.staffomatic_seed import build_state
+from sandbox.staffomatic.seed import build_state
 
 from sandbox import roster
 
