@@ -23,7 +23,7 @@ from sync_ledger.targets import (
 from typing_extensions import override
 
 from target_staffomatic.client import StaffomaticClient, StaffomaticError
-from target_staffomatic.planning import ABSENCE, DEPARTMENT_SOURCES, EMPLOYEE, SYNC_FIELDS
+from target_staffomatic.rules import ABSENCE, DEPARTMENT_SOURCES, EMPLOYEE, SYNC_FIELDS
 from target_staffomatic.session import Session, StopRun
 from target_staffomatic.sinks import (
     NO_KEY,
