@@ -17,12 +17,9 @@ from sync_ledger import Link
 from target_staffomatic import paths
 from target_staffomatic.client import AuthError, RejectedError, StaffomaticClient, UnreachableError
 from target_staffomatic.rules import Lookups
+from target_staffomatic.settings import StopRun
 
 T = TypeVar("T")
-
-
-class StopRun(Exception):
-    """A problem a person must fix (settings, credentials, Staffomatic unreachable)."""
 
 
 def read(call: Callable[[], T], *, refused: T | None = None) -> T:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from sync_ledger import Ledger, Link
 from sync_ledger.engine import Plan
@@ -24,15 +23,12 @@ from sync_ledger.targets import text_problem
 from target_staffomatic import reading
 from target_staffomatic.client import StaffomaticClient
 from target_staffomatic.destination import StaffomaticDestination
-from target_staffomatic.reading import StopRun
 from target_staffomatic.rules import (
     ABSENCE,
     EMPLOYEE,
     EMPLOYEE_TEXT,
-    SYNC_FIELDS,
     SYSTEM,
     AbsenceIn,
-    Rules,
     learn,
     norm,
     plan_absence,
@@ -41,6 +37,7 @@ from target_staffomatic.rules import (
     plan_vanished,
     read_absence,
 )
+from target_staffomatic.settings import Settings, StopRun
 
 logger = logging.getLogger("target_staffomatic")
 TARGET = "target-staffomatic"
@@ -59,17 +56,17 @@ class Session:
 
     def __init__(
         self,
-        config: Mapping[str, Any],
+        settings: Settings,
         client: StaffomaticClient,
         ledger: Ledger,
         *,
         now: datetime | None = None,
         out: TextIO | None = None,
     ) -> None:
-        self.config = config
+        self.settings = settings
         self.client = client
         self.ledger = ledger
-        self.dry_run = bool(config.get("dry_run", False))
+        self.dry_run = settings.dry_run
         self.out = out or sys.stderr
         self.personio_types: dict[str, dict[str, Any]] = {}
         self.seen_absences: set[str] | None = None
@@ -77,28 +74,24 @@ class Session:
         self.users_claimed: dict[int, str] = {}
         self.absences_ignored_logged = False
 
-        zone_name = config.get("time_zone") or reading.account(client).get("time_zone") or "UTC"
-        try:
-            self.zone = ZoneInfo(str(zone_name))
-        except (ValueError, KeyError):
-            raise StopRun(
-                f"time_zone '{zone_name}' is not a known IANA time zone: use e.g. Europe/Berlin."
-            ) from None
+        zone_name = settings.time_zone or reading.account(client).get("time_zone") or "UTC"
+        self.zone = Settings.zone(str(zone_name))
         self.today = (now or datetime.now(self.zone)).astimezone(self.zone).date()
-        past = int(config.get("absence_window_past_days", 60))
-        future = int(config.get("absence_window_future_days", 365))
-        self.window = (self.today - timedelta(days=past), self.today + timedelta(days=future))
-        self.rules = _rules(config, self.zone, self.today)
+        self.window = (
+            self.today - timedelta(days=settings.absence_window_past_days),
+            self.today + timedelta(days=settings.absence_window_future_days),
+        )
+        self.rules = settings.rules(self.zone, self.today)
         self.lookups = reading.lookups(client)
         run = ledger.start_run(TARGET, dry_run=self.dry_run)
         self.recorder = Recorder(ledger, run, SYSTEM, now=lambda: datetime.now(self.zone))
         self.applier = Applier(
             StaffomaticDestination(client, self.lookups),
-            workers=int(config.get("max_parallel_writes", 4)),
+            workers=settings.max_parallel_writes,
             dry_run=self.dry_run,
             name="staffomatic-",
         )
-        for retry in ledger.give_up_expired(int(config.get("retry_days", 7)), system=SYSTEM):
+        for retry in ledger.give_up_expired(settings.retry_days, system=SYSTEM):
             self.recorder.notes.append(
                 f"gave up retrying {retry.entity} {retry.source_id} after "
                 f"{retry.attempts} attempt(s): {retry.reason}"
@@ -142,13 +135,13 @@ class Session:
 
     @property
     def absences_enabled(self) -> bool:
-        if self.config.get("absence_source", "personio") == "personio":
+        if self.settings.absence_source == "personio":
             return True
         if not self.absences_ignored_logged:
             self.absences_ignored_logged = True
             logger.info(
                 "absence_source is '%s': absences from Personio are ignored in this run.",
-                self.config.get("absence_source"),
+                self.settings.absence_source,
             )
         return False
 
@@ -277,23 +270,3 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _rules(config: Mapping[str, Any], zone: ZoneInfo, today: date) -> Rules:
-    return Rules(
-        time_zone=zone,
-        today=today,
-        invite_users=bool(config.get("invite_users", False)),
-        lock_before_hire_date=bool(config.get("lock_before_hire_date", True)),
-        lock_after_last_day=bool(config.get("lock_after_last_day", True)),
-        mirror_absence_approval=bool(config.get("mirror_absence_approval", True)),
-        location_map=dict(config.get("location_map") or {}),
-        default_location_id=_int(config.get("default_location_id")),
-        department_map=dict(config.get("department_map") or {}),
-        department_source=str(config.get("department_source") or "department"),
-        sync_fields=frozenset(
-            config["sync_fields"] if config.get("sync_fields") is not None else SYNC_FIELDS
-        ),
-        absence_type_map=dict(config.get("absence_type_map") or {}),
-        create_missing_absence_types=bool(config.get("create_missing_absence_types", False)),
-    )
