@@ -243,6 +243,10 @@ def _lock_op(case: _Employee, user: Mapping[str, Any], location: int | None) -> 
     return None
 
 
+class _Ambiguous(Exception):
+    """The employee matches users it must not be linked to; the message is the skip reason."""
+
+
 def _match_user(
     sid: str,
     email: str,
@@ -252,40 +256,52 @@ def _match_user(
     plan: Plan,
 ) -> dict[str, Any] | None:
     """The user of this employee by custom_id, then the ledger, then e-mail; ambiguity skips."""
-    by_id = sorted(lk.by_custom_id.get(sid, ()))
-    if len(by_id) > 1:
-        plan.outcome = "skip"
-        plan.reason = f"ambiguous: users {_ids(by_id)} all carry custom_id {sid}"
+    try:
+        user = _by_custom_id(sid, lk) or _by_link(link, lk) or _by_email(sid, email, lk)
+        if user is None:
+            _no_namesake(sid, employee, lk)
+    except _Ambiguous as exc:
+        plan.outcome, plan.reason = "skip", str(exc)
         return None
-    if by_id:
-        return lk.users[by_id[0]]
+    return user
+
+
+def _by_custom_id(sid: str, lk: Lookups) -> dict[str, Any] | None:
+    found = sorted(lk.by_custom_id.get(sid, ()))
+    if len(found) > 1:
+        raise _Ambiguous(f"ambiguous: users {_ids(found)} all carry custom_id {sid}")
+    return lk.users[found[0]] if found else None
+
+
+def _by_link(link: Link | None, lk: Lookups) -> dict[str, Any] | None:
     if link is not None and link.dest_id.isdigit() and int(link.dest_id) in lk.users:
         return lk.users[int(link.dest_id)]
-    if email:
-        by_email = sorted(lk.by_email.get(norm(email), ()))
-        if len(by_email) > 1:
-            plan.outcome = "skip"
-            plan.reason = f"ambiguous: users {_ids(by_email)} share the employee's e-mail"
-            return None
-        if by_email:
-            user = lk.users[by_email[0]]
-            other = str(user.get("custom_id") or "")
-            if other and other != sid:
-                plan.outcome = "skip"
-                plan.reason = (
-                    f"conflict: user {by_email[0]} has the employee's e-mail but is linked "
-                    f"to employee {other}"
-                )
-                return None
-            return user
+    return None
+
+
+def _by_email(sid: str, email: str, lk: Lookups) -> dict[str, Any] | None:
+    found = sorted(lk.by_email.get(norm(email), ())) if email else []
+    if len(found) > 1:
+        raise _Ambiguous(f"ambiguous: users {_ids(found)} share the employee's e-mail")
+    if not found:
+        return None
+    user = lk.users[found[0]]
+    other = str(user.get("custom_id") or "")
+    if other and other != sid:
+        raise _Ambiguous(
+            f"conflict: user {found[0]} has the employee's e-mail but is linked to employee {other}"
+        )
+    return user
+
+
+def _no_namesake(sid: str, employee: Mapping[str, Any], lk: Lookups) -> None:
+    """No user matched: a user without e-mail carrying the employee's full name blocks a create."""
     namesakes = sorted(lk.by_name_without_email.get(full_name(employee), ()))
     if namesakes:
-        plan.outcome = "skip"
-        plan.reason = (
+        raise _Ambiguous(
             f"ambiguous: user {_ids(namesakes)} has no e-mail and the employee's full name; "
             f"set its custom_id to {sid} to link it"
         )
-    return None
 
 
 def _ids(ids: Iterable[int]) -> str:
