@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from target_personio.client import ATTENDANCE, PersonioClient, Rejected, RunStopped
+from target_personio.client import ATTENDANCE, AnswerLost, PersonioClient, Rejected, RunStopped
+from vendor_http.testing import ManualClock
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -112,7 +113,7 @@ def test_dropped_connections_are_retried() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise httpx.RemoteProtocolError("peer closed connection")
+            raise httpx.ConnectError("connection refused")  # the POST never left
         return created(request)
 
     client, _ = make(handler)
@@ -194,3 +195,52 @@ def test_v2_lists_follow_absolute_next_links() -> None:
 
     client, _ = make(handler)
     assert [t["id"] for t in client.absence_types()] == ["a", "b"]
+
+
+def test_a_create_whose_answer_was_lost_is_not_sent_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("peer closed connection")
+
+    client, recorder = make(handler)
+    with pytest.raises(AnswerLost) as caught:
+        client.create(ATTENDANCE, {}, skip_approval=True)
+    assert isinstance(caught.value, Rejected)  # the record fails this run; the next one reads
+    assert "read first" in str(caught.value)
+    assert recorder.paths().count("POST /v2/attendance-periods") == 1
+
+
+def test_a_delete_whose_answer_was_lost_is_sent_again() -> None:
+    answers = iter([httpx.RemoteProtocolError("peer closed connection")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = next(answers, None)
+        if error is not None:
+            raise error
+        return httpx.Response(204)
+
+    client, recorder = make(handler)
+    client.delete(ATTENDANCE, "p-9")
+    assert recorder.paths().count("DELETE /v2/attendance-periods/p-9") == 2
+
+
+def test_v2_pacing_counts_the_refill_from_when_the_request_was_sent() -> None:
+    clock = ManualClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        clock.advance(0.1)  # the answer takes 100 ms
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "4"}
+        return httpx.Response(201, json={"_data": {"id": "p"}}, headers=headers)
+
+    recorder = Recorder(handler)
+    client = PersonioClient(
+        "http://personio.test",
+        "id",
+        "secret",
+        "MY_APP",
+        transport=httpx.MockTransport(recorder),
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    assert clock.slept == [pytest.approx(0.15)]  # 0.25 s refill, 0.1 s of it during the answer

@@ -119,11 +119,12 @@ def test_a_write_that_never_left_is_sent_again() -> None:
 
 
 def test_a_server_that_never_answers_ends_in_retries_exhausted() -> None:
-    call, _, _ = run([httpx.ConnectError("refused")] * 10, "DELETE")
+    call, _, sleeps = run([httpx.ConnectError("refused")] * 10, "DELETE")
     with pytest.raises(RetriesExhausted) as caught:
         call()
     assert isinstance(caught.value.error, httpx.ConnectError)
-    assert caught.value.attempts == 6
+    assert caught.value.attempts == 3  # no server at all: connect_attempts, not max_attempts
+    assert len(sleeps) == 2
 
 
 def test_requests_connection_errors_without_a_connection_never_left() -> None:

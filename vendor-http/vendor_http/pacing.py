@@ -34,8 +34,10 @@ class Windows:
     def __init__(self, name: str, limits: Sequence[Limit]) -> None:
         self.name = name
         self.limits = tuple(limits)
+        # pyrate-limiter still counts a request exactly ``seconds`` after it was sent; the
+        # window here (like the vendors') is half-open, hence one millisecond less.
         self._bucket = InMemoryBucket(
-            [Rate(limit.requests, round(limit.seconds * 1000)) for limit in limits]
+            [Rate(limit.requests, round(limit.seconds * 1000) - 1) for limit in limits]
         )
 
     def take(self, now_ms: int) -> tuple[RateItem | None, float]:

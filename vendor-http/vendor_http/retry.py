@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import httpx
 import requests
@@ -28,6 +29,19 @@ import urllib3
 from vendor_http.retry_after import parse_retry_after
 
 Sleep = Callable[[float], None]
+
+
+class Answer(Protocol):
+    """What retries look at in an answer: httpx and requests responses both fit."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+R = TypeVar("R", bound=Answer)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -100,6 +114,8 @@ class RetryPolicy:
 
     max_attempts: int = 6
     """Tries of one request answered 5xx or cut off (429s are bounded by the budget)."""
+    connect_attempts: int = 3
+    """Tries of one request that found no server at all (refused, unknown host)."""
     base_seconds: float = 1.0
     max_backoff: float = 30.0
     min_wait: float = 1.0
@@ -126,12 +142,15 @@ class RetryPolicy:
             return max(self.min_wait, self.backoff(attempt) / 2)
         return self.backoff(attempt)
 
-    def gives_up(self, failures: int, status: int | None, waited: float, wait: float) -> bool:
+    def gives_up(
+        self, failures: int, status: int | None, waited: float, wait: float, no_server: int = 0
+    ) -> bool:
         """Whether to stop instead of waiting ``wait`` more after ``waited`` seconds.
 
-        ``failures`` counts the tries that ended in 5xx or a broken connection.
+        ``failures`` counts the tries that ended in 5xx or a broken connection, ``no_server``
+        those that found no server at all.
         """
-        if waited + wait > self.budget_seconds:
+        if waited + wait > self.budget_seconds or no_server >= self.connect_attempts:
             return True
         return status != 429 and failures >= self.max_attempts
 
@@ -143,59 +162,69 @@ class RetryState:
     policy: RetryPolicy
     attempts: int = 0
     failures: int = 0
+    no_server: int = 0
     waited: float = 0.0
 
-    def next_wait(self, status: int | None, retry_after: float | None) -> float | None:
-        """Seconds to wait before the next try, or None to give up."""
+    def next_wait(
+        self, status: int | None, retry_after: float | None, *, no_server: bool = False
+    ) -> float | None:
+        """Seconds to wait before the next try, or None to give up.
+
+        ``status`` is None for a broken connection; ``no_server`` says none was ever made.
+        """
         self.attempts += 1
         if status != 429:
             self.failures += 1
+        self.no_server += int(no_server)
         wait = self.policy.wait(self.attempts, status, retry_after)
-        if self.policy.gives_up(self.failures, status, self.waited, wait):
+        if self.policy.gives_up(self.failures, status, self.waited, wait, self.no_server):
             return None
         self.waited += wait
         return wait
 
 
 def send_with_retries(
-    send: Callable[[], httpx.Response],
+    send: Callable[[], R],
     *,
     method: str,
     url: str,
     policy: RetryPolicy,
     sleep: Sleep = time.sleep,
-    retry_after: Callable[[httpx.Response], float | None] | None = None,
-) -> httpx.Response:
+    retry_after: Callable[[R], float | None] | None = None,
+    idempotent: bool | None = None,
+) -> R:
     """``send()`` until it answers something other than a retriable status.
 
-    Returns the first answer that is not retriable (the caller judges 4xx). Raises
-    :class:`RetriesExhausted` when the policy gives up and :class:`AnswerLost` when a
-    non-idempotent write lost its answer. ``retry_after`` reads the vendor's wait hint from a
-    response (default: the ``Retry-After`` header).
+    Works with httpx and requests alike. Returns the first answer that is not retriable (the
+    caller judges 4xx). Raises :class:`RetriesExhausted` when the policy gives up and
+    :class:`AnswerLost` when a non-idempotent write lost its answer (``idempotent`` overrides
+    what the method says, e.g. for a token request). ``retry_after`` reads the vendor's wait
+    hint from an answer (default: the ``Retry-After`` header).
     """
-    hint = retry_after or (lambda response: parse_retry_after(response.headers.get("Retry-After")))
+    hint = retry_after or (lambda answer: parse_retry_after(answer.headers.get("Retry-After")))
     state = RetryState(policy)
-    idempotent = method.upper() in IDEMPOTENT_METHODS
+    safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
-    def attempt() -> httpx.Response:
+    def attempt() -> R:
         try:
             return send()
-        except httpx.TransportError as exc:
-            if idempotent or never_sent(exc):
+        except Exception as exc:
+            if not is_transport_error(exc) or safe or never_sent(exc):
                 raise
             raise AnswerLost(method, url, exc) from exc
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         outcome = retry_state.outcome
         assert outcome is not None
-        if outcome.failed:
-            seconds = state.next_wait(None, None)
+        error = outcome.exception()
+        if error is not None:
+            seconds = state.next_wait(None, None, no_server=never_sent(error))
         else:
-            response = outcome.result()
-            seconds = state.next_wait(response.status_code, hint(response))
+            answer = outcome.result()
+            seconds = state.next_wait(answer.status_code, hint(answer))
         return -1.0 if seconds is None else seconds
 
-    def give_up(retry_state: tenacity.RetryCallState) -> httpx.Response:
+    def give_up(retry_state: tenacity.RetryCallState) -> R:
         outcome = retry_state.outcome
         assert outcome is not None
         error = outcome.exception()
@@ -204,8 +233,8 @@ def send_with_retries(
 
     retrying = tenacity.Retrying(
         sleep=sleep,
-        retry=tenacity.retry_if_exception_type(httpx.TransportError)
-        | tenacity.retry_if_result(lambda response: response.status_code in policy.statuses),
+        retry=tenacity.retry_if_exception(is_transport_error)
+        | tenacity.retry_if_result(lambda answer: answer.status_code in policy.statuses),
         wait=wait,
         stop=lambda retry_state: (retry_state.upcoming_sleep or 0.0) < 0,
         retry_error_callback=give_up,
