@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +11,12 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
+from vendor_http.staffomatic import DEFAULT_BASE_URL, names_contact
 
-from tap_staffomatic.client import Pacer, StaffomaticError
+from tap_staffomatic.client import StaffomaticError
+from tap_staffomatic.run import RunServices
 from tap_staffomatic.streams import STREAMS
 
-DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
 DEFAULT_USER_AGENT = "tap-staffomatic (no contact address: please set user_agent)"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -87,17 +87,9 @@ class TapStaffomatic(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [stream_class(self) for stream_class in STREAMS]
-
-    @cached_property
-    def pacer(self) -> Pacer:
-        """Paces the requests of all streams together under Staffomatic's rate limit."""
-        return Pacer()
-
-    @cached_property
-    def lookups(self) -> dict[str, list[dict[str, Any]]]:
-        """Collections the streams look things up in, by path; read once per run."""
-        return {}
+        """The streams, each handed what the streams of this run share."""
+        services = RunServices(self.config)
+        return [stream_class(self, services) for stream_class in STREAMS]
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -106,7 +98,7 @@ class TapStaffomatic(Tap):
             raise ConfigValidationError(problems[0], errors=problems)
         errors = super()._validate_config(raise_errors=raise_errors)
         agent = self.config.get("user_agent") or ""
-        if raise_errors and "@" not in agent:
+        if raise_errors and not names_contact(agent):
             self.logger.warning(
                 "The setting `user_agent` ('%s') has no contact e-mail address: Staffomatic "
                 "asks for one, e.g. 'Acme HR Sync (it@acme.example)'.",

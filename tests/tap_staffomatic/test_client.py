@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import requests_mock as rm
-from tap_staffomatic.client import MAX_TRIES, Pacer, StaffomaticError, retry_wait
+from tap_staffomatic.client import StaffomaticError
 from tap_staffomatic.tap import TapStaffomatic
+from vendor_http.staffomatic import RETRY, StaffomaticPacer, retry_wait
 
+MAX_TRIES = RETRY.max_attempts
 API = "https://api.test/v3/acme"
 CONFIG = {
     "account": "acme",
@@ -292,12 +294,10 @@ def test_users_get_the_locations_of_their_departments(requests_mock: rm.Mocker) 
     assert users[0].qs["state"] == ["all"]
 
 
-def test_the_pacer_waits_once_the_window_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pacer_waits_once_the_window_is_full() -> None:
     clock = [100.0]
     waits: list[float] = []
-    monkeypatch.setattr("time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("time.sleep", waits.append)
-    pacer = Pacer(limit=3, seconds=10.0)
+    pacer = StaffomaticPacer(limit=3, seconds=10.0, clock=lambda: clock[0], sleep=waits.append)
 
     for _ in range(3):
         pacer.wait()
