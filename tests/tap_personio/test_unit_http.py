@@ -262,3 +262,28 @@ def test_a_single_missing_attribute_is_named_in_the_singular(personio: rm.Mocker
         "The Personio API credential cannot read the employee attribute team: allow it"
     )
     assert str(caught.value).endswith("or remove it from required_attributes.")
+
+
+def test_endless_5xx_gives_up_after_the_shared_policys_attempts(
+    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+) -> None:
+    personio.get(f"{BASE}/v2/absence-types", status_code=502, text="bad gateway")
+    with pytest.raises(PersonioError, match=r"Personio kept failing \(HTTP 502 for /v2/absence"):
+        sync(CONFIG, streams=["absence_types"])
+    assert len(calls(personio, "GET", "/v2/absence-types")) == 6
+    assert len(sleeps) == 5
+
+
+def test_429s_are_waited_out_for_at_most_15_minutes(
+    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+) -> None:
+    personio.get(
+        f"{BASE}/v1/company/employees",
+        status_code=429,
+        headers={"Retry-After": "120"},
+        json={"success": False},
+    )
+    with pytest.raises(PersonioError, match="HTTP 429"):
+        sync(CONFIG, streams=["employees"])
+    assert sleeps == [120.0] * 7  # an eighth wait would pass 15 minutes
+    assert len(calls(personio, "GET", "/v1/company/employees")) == 8
