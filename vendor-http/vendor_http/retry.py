@@ -126,6 +126,11 @@ class RetryPolicy:
     statuses: frozenset[int] = RETRY_STATUSES
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
+    @property
+    def most_tries(self) -> int:
+        """An upper bound of the tries of one request (for libraries that want a number)."""
+        return int(self.budget_seconds / self.min_wait) + self.max_attempts + 1
+
     def backoff(self, attempt: int) -> float:
         """The ``attempt``-th (1-based) exponential wait, with jitter."""
         raw = min(self.max_backoff, self.base_seconds * 2.0 ** (attempt - 1))
