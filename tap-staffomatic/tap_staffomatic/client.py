@@ -10,7 +10,6 @@ run; it never looks anything up on the tap.
 from __future__ import annotations
 
 import decimal
-import math
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -221,8 +220,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
     @override
     def backoff_max_tries(self) -> int:
         """A bound never reached: :meth:`backoff_wait_generator` decides when to give up."""
-        policy = self.services.retry
-        return policy.max_attempts + math.ceil(policy.budget_seconds / policy.min_wait) + 1
+        return self.services.retry.most_tries
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
