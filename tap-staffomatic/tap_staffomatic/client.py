@@ -195,8 +195,8 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
         pacer = self.services.pacer
 
         def paced(request: requests.PreparedRequest, context: Any) -> requests.Response:
-            pacer.wait()
-            return func(request, context)
+            with pacer.slot():
+                return func(request, context)
 
         retrying = super().request_decorator(paced)
         base_url = self.config.get("base_url")

@@ -157,10 +157,10 @@ class StaffomaticClient:
         policy = replace(self.retry, statuses=frozenset({429})) if writes else self.retry
 
         def send() -> httpx.Response:
-            self.pacer.wait()
-            with self._count_lock:
-                self.requests += 1
-            return self.http.request(method, path, params=params, json=json, headers=headers)
+            with self.pacer.slot():
+                with self._count_lock:
+                    self.requests += 1
+                return self.http.request(method, path, params=params, json=json, headers=headers)
 
         def pause(seconds: float) -> None:
             with self._count_lock:

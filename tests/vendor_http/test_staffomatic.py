@@ -63,6 +63,27 @@ def test_pacing_holds_to_the_documented_500_requests_in_10_seconds() -> None:
     assert pacer.waited == 10.0
 
 
+def test_a_request_counts_until_its_answer_so_a_slow_answer_holds_its_place_longer() -> None:
+    clock = ManualClock()
+    pacer = StaffomaticPacer(1, 1.0, clock=clock, sleep=clock.sleep)
+    with pacer.slot():
+        clock.advance(0.3)  # Staffomatic may have counted it as late as its answer
+    with pacer.slot():
+        sent_at = clock()
+    assert sent_at == 1001.3  # one second after the first answer, not after its send
+    assert clock.slept == [pytest.approx(1.0)]
+
+
+def test_an_answer_slower_than_the_window_still_counts_once() -> None:
+    clock = ManualClock()
+    pacer = StaffomaticPacer(1, 1.0, clock=clock, sleep=clock.sleep)
+    with pacer.slot():
+        clock.advance(5.0)
+    start = clock()
+    pacer.wait()
+    assert clock() - start == 1.0
+
+
 def test_a_bare_429_waits_one_second_whatever_the_attempt() -> None:
     assert [RETRY.wait(attempt, 429, None) for attempt in (1, 4, 9)] == [1.0, 1.0, 1.0]
     assert RETRY.wait(1, 429, 12.0) == 12.0

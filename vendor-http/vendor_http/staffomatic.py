@@ -6,8 +6,9 @@
   Bearer (:func:`authorization`). Staffomatic answers 400 to a request without a
   ``User-Agent``, and asks for one naming the integration and a contact e-mail
   (:func:`user_agent`, :func:`names_contact`); writes carry :data:`JSON_CONTENT_TYPE` (else 415).
-- Pacing to the documented limit, 500 requests in any 10 seconds per client
-  (:class:`StaffomaticPacer`); Staffomatic sends no rate-limit headers to follow.
+- Pacing to the documented limit, 500 requests in any 10 seconds per client, each request
+  counted until its answer came (:class:`StaffomaticPacer`); Staffomatic sends no rate-limit
+  headers to follow.
 - Retries (:data:`RETRY`, on :mod:`vendor_http.retry`): 429, 5xx and broken connections, with
   ``Retry-After`` honoured; a 429 without one waits a second, enough for a 10-second window to
   move on. :func:`failure_facts` reads what a failed try tells the policy.
@@ -18,12 +19,16 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from vendor_http.pacing import Clock, Limit, Pacer, Sleep, Windows
+from pyrate_limiter import RateItem
+
+from vendor_http.pacing import Clock, Limit, Sleep, Windows
 from vendor_http.retry import RetryPolicy
 from vendor_http.retry_after import parse_retry_after
 
@@ -158,7 +163,12 @@ def _reason(value: Any) -> str:
 class StaffomaticPacer:
     """At most ``limit`` requests in any ``seconds`` long window; one per client and run.
 
-    Without arguments it paces to :data:`LIMIT`. Shared by every stream or thread of a run.
+    Without arguments it paces to :data:`LIMIT`, shared by every stream or thread of a run.
+    Staffomatic counts a request when it arrives, some time between its send and its answer, so
+    a request sent through :meth:`slot` counts from its send until its answer and then again
+    from the answer: the window of the client is never ahead of Staffomatic's, whatever the
+    latency, and pacing at the documented limit draws no 429. (The vendor-neutral
+    :class:`~vendor_http.pacing.Pacer` counts from the send only.)
     """
 
     def __init__(
@@ -170,14 +180,43 @@ class StaffomaticPacer:
         sleep: Sleep = time.sleep,
     ) -> None:
         self.limit = Limit(limit or LIMIT.requests, seconds or LIMIT.seconds)
-        self._windows = [Windows("staffomatic", [self.limit])]
-        self._pacer = Pacer(clock=clock, sleep=sleep)
+        self.clock = clock
+        self.sleep = sleep
+        self.waited = 0.0
+        """Seconds spent waiting so far."""
+        self._window = Windows("staffomatic", [self.limit])
+        self._last = float("-inf")
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        """Block until one more request fits the window, then count it."""
-        self._pacer.acquire(self._windows)
+        """Block until one more request fits the window, then count it from now."""
+        self._take()
 
-    @property
-    def waited(self) -> float:
-        """Seconds spent waiting so far."""
-        return self._pacer.waited
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Send one request in the block: it waits until it fits, and counts until its answer."""
+        item = self._take()
+        try:
+            yield
+        finally:
+            self._count_from_answer(item)
+
+    def _take(self) -> RateItem:
+        floor = float("-inf")  # a clock that moves only when slept (tests) still moves on
+        while True:
+            with self._lock:
+                now = max(self.clock(), self._last, floor)
+                item, wait = self._window.take(round(now * 1000))
+                if item is not None:
+                    self._last = now
+                    return item
+                self.waited += wait
+            self.sleep(wait)  # outside the lock: answers that come meanwhile are counted
+            floor = now + wait
+
+    def _count_from_answer(self, item: RateItem) -> None:
+        with self._lock:
+            now = self._last = max(self.clock(), self._last)
+            with suppress(ValueError):  # an answer slower than the window: it left already
+                self._window.give_back(item)
+            self._window.take(round(now * 1000))
