@@ -4,9 +4,13 @@ One ``httpx.Client`` per run. Authentication, the token cache, pacing to Personi
 ``Retry-After``, retries and Personio's error text are THE Personio policy of
 :mod:`vendor_http.personio` (shared with tap-personio); this module adds the endpoints the target
 uses and turns the policy's outcomes into the target's two errors: :class:`RunStopped` (a person
-has to act) and :class:`Rejected` (Personio refused one record; the run goes on). A write whose
-answer was lost is never sent again: it ends as :class:`AnswerLost`, a rejection the caller
-settles by reading what Personio has.
+has to act) and :class:`Rejected` (Personio refused one record; the run goes on).
+
+A create whose answer was lost (the connection broke, or a gateway answered 500, 502 or 504
+after Personio may have done it) is never sent again blindly: :meth:`PersonioClient.create`
+reads the periods of that person at that time and returns the id of the one it finds; only when
+the read proves there is none is it sent again. A second lost answer ends as
+:class:`AnswerLost`, a rejection: the record fails this run and the next run links it.
 """
 
 from __future__ import annotations
@@ -127,7 +131,9 @@ class PersonioClient:
         except PersonioProblem as exc:
             raise RunStopped(str(exc)) from None
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """One request, paced and retried by the Personio policy."""
 
         def once() -> httpx.Response:
@@ -145,6 +151,7 @@ class PersonioClient:
                 policy=self.retry,
                 sleep=self.pacing.sleep,
                 retry_after=retry_after,
+                idempotent=idempotent,
             )
         except retry.RetriesExhausted as exc:
             raise RunStopped(str(gave_up(exc, self.base_url))) from None
@@ -152,13 +159,22 @@ class PersonioClient:
             raise AnswerLost(exc) from exc
 
     def request(
-        self, method: str, url: str, *, api: Generation = "v2", **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        api: Generation = "v2",
+        idempotent: bool | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """An authenticated request; a new token is fetched once on 401 or 403."""
+        """An authenticated request; a new token is fetched once on 401 or 403.
+
+        ``idempotent`` says whether sending it twice does no harm (default: by the method).
+        """
         while True:
             token = self._token(api)
             headers = {"Authorization": f"Bearer {token}"}
-            response = self._send(method, url, headers=headers, **kwargs)
+            response = self._send(method, url, headers=headers, idempotent=idempotent, **kwargs)
             if response.status_code not in AUTH_STATUSES:
                 self.tokens.accepted(api)
                 return response
@@ -225,9 +241,17 @@ class PersonioClient:
     # ---- writing -------------------------------------------------------------------------------
 
     def create(self, kind: str, body: dict[str, Any], *, skip_approval: bool) -> str:
-        response = self.request(
-            "POST", f"/v2/{kind}", params={"skip_approval": _flag(skip_approval)}, json=body
-        )
+        """Create a period and return its id; a lost answer is settled by reading first."""
+        params = {"skip_approval": _flag(skip_approval)}
+        try:
+            response = self.request("POST", f"/v2/{kind}", params=params, json=body)
+        except AnswerLost as lost:
+            found = self._created(kind, body)
+            if found is not None:
+                LOGGER.info("%s: the lost write had been done; linked %s", lost, found)
+                return found
+            LOGGER.info("%s: Personio has no such period; sending it again", lost)
+            response = self.request("POST", f"/v2/{kind}", params=params, json=body)
         self._raise_for_write(response)
         data = response.json()
         item = data.get("_data", data) if isinstance(data, dict) else {}
@@ -246,6 +270,7 @@ class PersonioClient:
             f"/v2/{kind}/{period_id}",
             params={"skip_approval": _flag(skip_approval)},
             json=body,
+            idempotent=True,  # the body sets absolute values: sending it twice does no harm
         )
         self._raise_for_write(response)
 
@@ -261,6 +286,36 @@ class PersonioClient:
         if response.status_code >= 400:
             raise Rejected(response.status_code, error_text(response))
 
+    def _created(self, kind: str, body: dict[str, Any]) -> str | None:
+        """The id of a period in Personio exactly like ``body``, or None when there is none."""
+        for item in self.periods(kind, _lookup(kind, body)):
+            if _same(body, item) and item.get("id"):
+                return str(item["id"])
+        return None
+
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _lookup(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Filters that find the period ``body`` describes: its person, at its time."""
+    person = str((body.get("person") or {}).get("id") or "")
+    if kind == ATTENDANCE:
+        start = str((body.get("start") or {}).get("date_time") or "")[:19]
+        return {"person.id": person, "start.date_time.gte": start, "start.date_time.lte": start}
+    start = str((body.get("starts_from") or {}).get("date_time") or "")[:19]
+    end = str((body.get("ends_at") or {}).get("date_time") or "")[:19]
+    return {"person.id": person, "ends_at.date_time.gte": start, "starts_from.date_time.lte": end}
+
+
+def _same(body: Any, item: Any) -> bool:
+    """Whether ``item`` (read from Personio) has every value of ``body`` (sent to it).
+
+    Times are compared to the second, without an offset Personio may add.
+    """
+    if isinstance(body, dict):
+        return isinstance(item, dict) and all(_same(v, item.get(k)) for k, v in body.items())
+    if isinstance(body, str) and len(body) >= 19 and body[10:11] == "T":
+        return isinstance(item, str) and item[:19] == body[:19]
+    return str(body) == str(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -197,15 +198,68 @@ def test_v2_lists_follow_absolute_next_links() -> None:
     assert [t["id"] for t in client.absence_types()] == ["a", "b"]
 
 
-def test_a_create_whose_answer_was_lost_is_not_sent_again() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.RemoteProtocolError("peer closed connection")
+BODY: dict[str, Any] = {
+    "person": {"id": "7"},
+    "type": "WORK",
+    "start": {"date_time": "2026-11-02T08:00:00"},
+    "end": {"date_time": "2026-11-02T12:00:00"},
+}
+DONE: dict[str, Any] = {**BODY, "id": "p-7", "start": {"date_time": "2026-11-02T08:00:00+01:00"}}
 
-    client, recorder = make(handler)
+
+def lost_posts(count: int, listed: list[dict[str, Any]]) -> Handler:
+    """The first ``count`` POSTs lose their answer; a list shows ``listed``."""
+    posts = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"_data": listed, "_meta": {"links": {}}})
+        posts["n"] += 1
+        if posts["n"] <= count:
+            raise httpx.RemoteProtocolError("peer closed connection")
+        return created(request)
+
+    return handler
+
+
+def test_a_create_whose_answer_was_lost_is_linked_when_personio_has_it() -> None:
+    client, recorder = make(lost_posts(1, [{**DONE, "id": "other", "type": "BREAK"}, DONE]))
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-7"
+    assert recorder.paths().count("POST /v2/attendance-periods") == 1
+    read = recorder.requests[-1]
+    assert read.url.params["person.id"] == "7"
+    assert read.url.params["start.date_time.gte"] == "2026-11-02T08:00:00"
+
+
+def test_a_create_whose_answer_was_lost_is_sent_again_only_when_the_read_finds_nothing() -> None:
+    client, recorder = make(lost_posts(1, []))
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-1"
+    assert recorder.paths()[-3:] == [
+        "POST /v2/attendance-periods",
+        "GET /v2/attendance-periods",
+        "POST /v2/attendance-periods",
+    ]
+
+
+def test_a_create_that_loses_its_answer_twice_is_rejected_for_this_run() -> None:
+    client, recorder = make(lost_posts(2, []))
     with pytest.raises(AnswerLost) as caught:
-        client.create(ATTENDANCE, {}, skip_approval=True)
+        client.create(ATTENDANCE, BODY, skip_approval=True)
     assert isinstance(caught.value, Rejected)  # the record fails this run; the next one reads
     assert "read first" in str(caught.value)
+    assert recorder.paths().count("POST /v2/attendance-periods") == 2
+
+
+def test_a_create_answered_502_is_read_before_anything_is_sent_again() -> None:
+    answers = iter([httpx.Response(502, text="bad gateway")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"_data": [DONE], "_meta": {"links": {}}})
+        return next(answers, None) or created(request)
+
+    client, recorder = make(handler)
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-7"
     assert recorder.paths().count("POST /v2/attendance-periods") == 1
 
 

@@ -112,6 +112,21 @@ def test_a_write_whose_answer_was_lost_is_never_sent_again(method: str) -> None:
     assert sleeps == []
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_write_answered_by_a_failing_gateway_is_never_sent_again(status: int) -> None:
+    call, seen, sleeps = run([httpx.Response(status)], "POST")
+    with pytest.raises(AnswerLost, match=f"HTTP {status}"):
+        call()
+    assert len(seen) == 1
+    assert sleeps == []
+
+
+def test_a_write_answered_not_now_is_sent_again() -> None:
+    call, seen, _ = run([httpx.Response(429), httpx.Response(503)], "POST")
+    assert call().status_code == 200
+    assert len(seen) == 3
+
+
 def test_a_write_that_never_left_is_sent_again() -> None:
     call, seen, _ = run([httpx.ConnectError("refused")], "POST")
     assert call().status_code == 200

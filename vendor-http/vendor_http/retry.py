@@ -8,9 +8,11 @@ the SDK's ``backoff`` hooks and :func:`send_with_retries` feeds to tenacity for 
 - a 5xx answer or a broken connection waits ``base * 2**(n-1)`` seconds plus up to ``jitter``
   of that (never less than ``min_wait``, never more than ``max_backoff``), ``max_attempts``
   times at most;
-- a non-idempotent write (POST, PATCH) whose request left but whose answer never came raises
-  :class:`AnswerLost` instead of being sent again: the caller reads to find out whether it
-  happened. A request that provably never left (no connection) is retried like any other.
+- a non-idempotent write (POST, PATCH) whose request left but whose answer never came (a broken
+  connection, or a 500, 502 or 504 that a server or gateway gives when the write may have been
+  done) raises :class:`AnswerLost` instead of being sent again: the caller reads to find out
+  whether it happened. A write that provably was not done (no connection was made; 429 or 503,
+  "not now") is retried like any other request.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Answer(Protocol):
 R = TypeVar("R", bound=Answer)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_DONE_STATUSES = frozenset({429, 503})
+"""Answers that say the request was not carried out: safe to send again, even a POST."""
 
 
 class AnswerLost(Exception):
@@ -53,14 +57,18 @@ class AnswerLost(Exception):
     when the read proves the write did not happen.
     """
 
-    def __init__(self, method: str, url: str, cause: BaseException) -> None:
+    def __init__(
+        self, method: str, url: str, cause: BaseException | None = None, status: int | None = None
+    ) -> None:
+        what = type(cause).__name__ if cause is not None else f"HTTP {status}"
         super().__init__(
-            f"The answer to {method} {url} was lost ({type(cause).__name__}); "
-            "read first to learn whether it happened."
+            f"The answer to {method} {url} was lost ({what}); read first to learn whether it "
+            "happened."
         )
         self.method = method
         self.url = url
         self.cause = cause
+        self.status = status
 
 
 class RetriesExhausted(Exception):
@@ -212,11 +220,15 @@ def send_with_retries(
 
     def attempt() -> R:
         try:
-            return send()
+            answer = send()
         except Exception as exc:
             if not is_transport_error(exc) or safe or never_sent(exc):
                 raise
             raise AnswerLost(method, url, exc) from exc
+        status = answer.status_code
+        if not safe and status in policy.statuses and status not in NOT_DONE_STATUSES:
+            raise AnswerLost(method, url, status=status)
+        return answer
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         outcome = retry_state.outcome
