@@ -7,10 +7,11 @@ this module sends the requests and turns the policy's outcomes into the target's
 - 401/403 raise :class:`AuthError` (the run must stop); other 4xx raise :class:`RejectedError`
   (the record failed, the run goes on); retries that ran out raise :class:`UnreachableError`.
 - A write whose answer was lost is never sent again blindly: a POST whose connection broke
-  after it was sent, or that a gateway answered with a 5xx (Staffomatic may have created the
-  record), raises :class:`AnswerLost`, a :class:`RejectedError`. The record fails; the next run
-  reads and links what was created (by ``custom_id``, e-mail, or user, type and times) or
-  creates it.
+  after it was sent, or that was answered 500, 502 or 504 (Staffomatic, or a gateway in front of
+  it, may have created the record), raises :class:`AnswerLost`, a :class:`RejectedError`; 429
+  and 503 say it was not done, and it is sent again. On a lost answer the record fails; the
+  next run reads and links what was created (by ``custom_id``, e-mail, or user, type and times)
+  or creates it.
 - Logs show method, path and status only: never headers, so never credentials.
 """
 
@@ -152,9 +153,6 @@ class StaffomaticClient:
     ) -> Any:
         """Send one request with pacing and retries; returns the decoded JSON body (or None)."""
         headers = {"Content-Type": staffomatic.JSON_CONTENT_TYPE} if json is not None else {}
-        writes = method.upper() not in retry.IDEMPOTENT_METHODS
-        # A 5xx to a write may come from a gateway after Staffomatic applied it: not retried.
-        policy = replace(self.retry, statuses=frozenset({429})) if writes else self.retry
 
         def send() -> httpx.Response:
             with self.pacer.slot():
@@ -173,12 +171,14 @@ class StaffomaticClient:
                 send,
                 method=method,
                 url=path,
-                policy=policy,
+                policy=self.retry,
                 sleep=pause,
                 retry_after=staffomatic.retry_after,
             )
         except retry.AnswerLost as lost:
-            raise AnswerLost(method, path, 0, "the connection broke during") from lost
+            if lost.status is None:
+                raise AnswerLost(method, path, 0, "the connection broke during") from lost
+            raise AnswerLost(method, path, lost.status, f"HTTP {lost.status} to") from None
         except retry.RetriesExhausted as exc:
             last = f"HTTP {exc.status}" if exc.status is not None else type(exc.error).__name__
             raise UnreachableError(
@@ -186,9 +186,9 @@ class StaffomaticClient:
                 f"{exc.attempts} attempts (last: {last}): check base_url and the network, "
                 "then run again."
             ) from None
-        return self._judge(method, path, response, writes=writes)
+        return self._judge(method, path, response)
 
-    def _judge(self, method: str, path: str, response: httpx.Response, *, writes: bool) -> Any:
+    def _judge(self, method: str, path: str, response: httpx.Response) -> Any:
         """The decoded body of a success, else the error for the answer."""
         status = response.status_code
         logger.debug("%s %s -> %s", method, path, status)
@@ -199,8 +199,6 @@ class StaffomaticClient:
                 return response.json()
             except ValueError:
                 return None
-        if writes and status in retry.RETRY_STATUSES:  # a 5xx: 429s were retried
-            raise AnswerLost(method, path, status, f"HTTP {status} to")
         if status == 401:
             raise AuthError(
                 f"Staffomatic refused the credentials for account '{self.account}' (401): "

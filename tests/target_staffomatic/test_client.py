@@ -193,3 +193,12 @@ def test_requests_are_paced_to_staffomatics_documented_limit() -> None:
             api.get("/account.json")
     assert clock.slept == [10.0]
     assert seen[-1] - seen[0] == 10.0
+
+
+def test_a_create_answered_503_or_429_was_not_done_and_is_sent_again() -> None:
+    answers = [httpx.Response(503), httpx.Response(429), httpx.Response(200, json={"id": 9})]
+    waits: list[float] = []
+    with client(httpx.MockTransport(lambda r: answers.pop(0)), waits) as api:
+        assert api.request("POST", "/locations/1/absences.json", json={}) == {"id": 9}
+    assert api.requests == 3
+    assert len(waits) == 2
