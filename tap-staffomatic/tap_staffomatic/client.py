@@ -224,9 +224,12 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
-        """THE Staffomatic retries of one request: the waits, and when to give up."""
+        """THE Staffomatic retries of one request: the policy decides, the run's sleep waits.
+
+        The ``backoff`` library is told 0 s, so no wait goes past the injected sleep.
+        """
         state = RetryState(self.services.retry)
-        failure = yield  # type: ignore[misc]
+        failure = yield 0.0  # primed by the backoff library
         while True:
             status, hint = failure_facts(failure)
             wait = state.next_wait(status, hint, no_server=never_sent(failure))
@@ -234,11 +237,23 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
                 raise RetriesExhausted(
                     "GET", self.path or "", state.attempts, status=status, error=failure
                 )
-            failure = yield wait
+            self.logger.warning(
+                "Backing off %.2f seconds after %d tries for %s: %s",
+                wait,
+                state.attempts,
+                self.path,
+                f"HTTP {status}" if status is not None else type(failure).__name__,
+            )
+            self.services.sleep(wait)
+            failure = yield 0.0
 
     @override
     def backoff_jitter(self, value: float) -> float:
         return value  # the policy adds the jitter itself, and not to a Retry-After
+
+    @override
+    def backoff_handler(self, details: Any) -> None:
+        """Nothing: :meth:`backoff_wait_generator` logs each retry with its wait and reason."""
 
     # ---- reading collections that are not streams (look-ups) ----------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +12,8 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
-from vendor_http.staffomatic import DEFAULT_BASE_URL, names_contact
+from vendor_http.pacing import Clock, Sleep
+from vendor_http.staffomatic import DEFAULT_BASE_URL, StaffomaticPacer, names_contact
 
 from tap_staffomatic.client import StaffomaticError
 from tap_staffomatic.run import RunServices
@@ -85,10 +87,19 @@ class TapStaffomatic(Tap):
         ),
     ).to_dict()
 
+    def __init__(
+        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
+    ) -> None:
+        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
+        self.clock = clock
+        self.sleep = sleep
+        super().__init__(*args, **kwargs)
+
     @override
     def discover_streams(self) -> list[Stream]:
         """The streams, each handed what the streams of this run share."""
-        services = RunServices(self.config)
+        pacer = StaffomaticPacer(clock=self.clock, sleep=self.sleep)
+        services = RunServices(self.config, pacer=pacer, sleep=self.sleep)
         return [stream_class(self, services) for stream_class in STREAMS]
 
     @override

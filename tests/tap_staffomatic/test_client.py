@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -25,9 +27,13 @@ CONFIG = {
 }
 
 
-def read(stream_name: str, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def read(
+    stream_name: str,
+    config: dict[str, Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
     """The records of one stream as the tap emits them (without the Singer messages)."""
-    tap = TapStaffomatic(config=dict(config or CONFIG), parse_env_config=False)
+    tap = TapStaffomatic(config=dict(config or CONFIG), parse_env_config=False, sleep=sleep)
     stream = tap.streams[stream_name]
     rows = (stream.post_process(row, None) for row in stream.get_records(None))
     return [row for row in rows if row is not None]
@@ -127,7 +133,7 @@ def test_a_429_waits_for_retry_after_and_then_carries_on(
         ],
     )
 
-    rows = read("locations")
+    rows = read("locations", sleep=no_sleep.append)
 
     assert [row["id"] for row in rows] == [1]
     assert no_sleep == [7.0]
@@ -146,7 +152,7 @@ def test_server_errors_are_retried_with_growing_waits(
         ],
     )
 
-    rows = read("locations")
+    rows = read("locations", sleep=no_sleep.append)
 
     assert [row["id"] for row in rows] == [1]
     assert len(no_sleep) == 2
@@ -160,7 +166,7 @@ def test_a_server_that_keeps_failing_ends_the_run_with_one_sentence(
     requests_mock.get(f"{API}/locations.json", status_code=500, text="boom")
 
     with pytest.raises(StaffomaticError) as failure:
-        read("locations")
+        read("locations", sleep=no_sleep.append)
 
     assert len(requests_mock.request_history) == MAX_TRIES
     assert str(failure.value) == (

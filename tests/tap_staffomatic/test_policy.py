@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 import requests
 import requests_mock as rm
@@ -19,8 +22,8 @@ CONFIG = {
 }
 
 
-def read(stream_name: str) -> list[dict]:
-    tap = TapStaffomatic(config=dict(CONFIG), parse_env_config=False)
+def read(stream_name: str, sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+    tap = TapStaffomatic(config=dict(CONFIG), parse_env_config=False, sleep=sleep)
     return list(tap.streams[stream_name].get_records(None))
 
 
@@ -44,7 +47,7 @@ def test_429s_are_retried_past_the_attempts_of_5xx_within_the_wait_budget(
         f"{API}/locations.json", [throttled] * many + [{"json": [{"id": 1}]}, {"json": []}]
     )
 
-    rows = read("locations")
+    rows = read("locations", sleep=no_sleep.append)
 
     assert [row["id"] for row in rows] == [1]
     assert no_sleep == [2.0] * many
@@ -58,7 +61,7 @@ def test_no_server_at_all_stops_after_the_connect_attempts_with_one_sentence(
     requests_mock.get(f"{API}/locations.json", exc=requests.exceptions.ConnectionError(pool))
 
     with pytest.raises(StaffomaticError) as failure:
-        read("locations")
+        read("locations", sleep=no_sleep.append)
 
     attempts = RETRY.connect_attempts
     assert len(requests_mock.request_history) == attempts
