@@ -38,8 +38,6 @@ PAGE_SIZE = 100
 LIMIT = Limit(500, 10.0)
 """Staffomatic's documented rate limit: 500 requests in any 10 seconds per client."""
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-AUTH_STATUSES = frozenset({401, 403})
-"""The credentials were refused (401) or lack a permission (403): a person has to act."""
 MESSAGE_LIMIT = 300
 
 
