@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from tap_personio.client import iso_timestamp
+from vendor_http.timeutil import iso_timestamp
 
 STRING = {"type": ["string", "null"]}
 INTEGER = {"type": ["integer", "null"]}

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from vendor_http.personio import PersonioProblem
 
 T = TypeVar("T")
 
@@ -28,6 +29,8 @@ def guarded(action: Callable[[], T]) -> T:
         return action()
     except PersonioError:
         raise
+    except PersonioProblem as exc:
+        raise PersonioError(str(exc)) from None
     except FatalAPIError as exc:
         raise PersonioError(str(exc)) from None
     except RetriableAPIError as exc:

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
-from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk import SchemaDirectory, StreamSchema, Tap
 from singer_sdk.pagination import OffsetPaginator
 from typing_extensions import override
+from vendor_http.timeutil import iso_timestamp, parse_timestamp
 
 from tap_personio import schemas
-from tap_personio.client import (
-    PersonioStream,
-    PersonioV2Stream,
-    WindowedV2Stream,
-    iso_timestamp,
-    parse_timestamp,
-)
+from tap_personio.client import Personio, PersonioStream, PersonioV2Stream, Window, WindowedV2Stream
 from tap_personio.employees import Column, flatten, schema_for
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
-
-    from tap_personio.tap import TapPersonio
 
 SCHEMAS = SchemaDirectory(schemas)
 EMPLOYEES_PAGE_SIZE = 100
@@ -55,6 +49,22 @@ class EmployeesPaginator(OffsetPaginator):
             return True
 
 
+class AbsenceTypeNames:
+    """Absence type names by id: from a full read of ``absence_types``, else read on first use."""
+
+    def __init__(self, load: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        self._load = load
+        self._names: dict[str, str | None] | None = None
+
+    def remember(self, names: dict[str, str | None]) -> None:
+        self._names = names
+
+    def name(self, type_id: str | None) -> str | None:
+        if self._names is None:
+            self._names = {str(row["id"]): row.get("name") for row in self._load()}
+        return None if type_id is None else self._names.get(type_id)
+
+
 class EmployeesStream(PersonioStream):
     """v1 ``/company/employees``: every readable attribute, custom ones too, as plain values."""
 
@@ -64,9 +74,12 @@ class EmployeesStream(PersonioStream):
     replication_key = "last_modified_at"
     records_jsonpath = "$.data[*]"
 
-    def __init__(self, tap: TapPersonio, columns: list[Column]) -> None:
-        super().__init__(tap, schema=schema_for(columns))
+    def __init__(
+        self, tap: Tap, personio: Personio, columns: list[Column], lookback: timedelta
+    ) -> None:
+        super().__init__(tap, personio, schema=schema_for(columns))
         self.columns = columns
+        self.lookback = lookback
         self._emitted: set[int] = set()
 
     @override
@@ -81,7 +94,7 @@ class EmployeesStream(PersonioStream):
             self.get_context_state(page.stream_context).get("replication_key_value")
         )
         if bookmark is not None:
-            since = bookmark - self._tap.lookback
+            since = bookmark - self.lookback
             request.params["updated_since"] = since.strftime("%Y-%m-%dT%H:%M:%S")
         return request
 
@@ -102,13 +115,18 @@ class AbsenceTypesStream(PersonioV2Stream):
     primary_keys = ("id",)
     schema = StreamSchema(SCHEMAS)
 
+    def __init__(self, tap: Tap, personio: Personio, names: AbsenceTypeNames | None = None) -> None:
+        super().__init__(tap, personio)
+        self.names = names
+
     @override
     def get_records(self, context: Context | None) -> Generator[dict[str, Any], None, None]:
         names: dict[str, str | None] = {}
         for record in super().get_records(context):
             names[str(record["id"])] = record.get("name")
             yield record
-        self._tap.absence_type_names = names  # a complete read serves the absences' look-up
+        if self.names is not None:
+            self.names.remember(names)  # a complete read serves the absences' look-up
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -129,6 +147,12 @@ class AbsencesStream(WindowedV2Stream):
     schema = StreamSchema(SCHEMAS)
     window_params = ("ends_at.date_time.gte", "starts_from.date_time.lte")
 
+    def __init__(
+        self, tap: Tap, personio: Personio, window: Window, names: AbsenceTypeNames
+    ) -> None:
+        super().__init__(tap, personio, window)
+        self.names = names
+
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         starts, ends = row.get("starts_from") or {}, row.get("ends_at") or {}
@@ -138,7 +162,7 @@ class AbsencesStream(WindowedV2Stream):
             "id": str(row["id"]),
             "person_id": _id(row.get("person")),
             "absence_type_id": type_id,
-            "absence_type_name": self._tap.absence_type_name(type_id),
+            "absence_type_name": self.names.name(type_id),
             "starts_from": starts.get("date_time"),
             "starts_from_type": start_type,
             "ends_at": ends.get("date_time"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from datetime import UTC, date, datetime, time, timedelta
+import time
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,14 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from typing_extensions import override
+from vendor_http.pacing import Clock, Sleep
+from vendor_http.personio import RETRY, PersonioPacing
+from vendor_http.personio_auth import Tokens
+from vendor_http.timeutil import day_window, parse_timestamp, utcnow
 
 from tap_personio import streams
-from tap_personio.auth import Generation, PersonioAuthenticator
-from tap_personio.client import Pacer, parse_timestamp
+from tap_personio.auth import PersonioAuthenticator
+from tap_personio.client import Personio, Window
 from tap_personio.employees import columns_for
 from tap_personio.errors import PersonioError, guarded
 
@@ -121,8 +126,13 @@ class TapPersonio(Tap):
         ),
     ).to_dict()
 
-    absence_type_names: dict[str, str | None] | None = None
-    """Filled by the ``absence_types`` stream when it ran, else on first use."""
+    def __init__(
+        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
+    ) -> None:
+        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
+        self.clock = clock
+        self.sleep = sleep
+        super().__init__(*args, **kwargs)
 
     # ---- settings ---------------------------------------------------------------------------
 
@@ -170,67 +180,61 @@ class TapPersonio(Tap):
         return str(client_id), str(secret)
 
     @cached_property
-    def lookback(self) -> timedelta:
-        return timedelta(minutes=int(self.config.get("lookback_minutes", 240)))
-
-    @cached_property
-    def window(self) -> tuple[datetime, datetime]:
+    def window(self) -> Window:
         """The absence window: whole days from ``past`` days ago to ``future`` days ahead."""
-        today = datetime.now(UTC).date()
-        start = today - timedelta(days=int(self.config.get("absence_window_past_days", 60)))
-        end = today + timedelta(days=int(self.config.get("absence_window_future_days", 365)))
         start_date = parse_timestamp(self.config.get("start_date"))
-        if start_date is not None and start_date.date() > start:
-            start = min(start_date.date(), end)
-        return _at(start, time.min), _at(end, time(23, 59, 59))
+        start, end = day_window(
+            utcnow().date(),
+            int(self.config.get("absence_window_past_days", 60)),
+            int(self.config.get("absence_window_future_days", 365)),
+            not_before=start_date.date() if start_date else None,
+        )
+        lookback = timedelta(minutes=int(self.config.get("lookback_minutes", 240)))
+        return Window(start, end, lookback)
 
-    # ---- shared clients ---------------------------------------------------------------------
+    # ---- what the streams share -------------------------------------------------------------
 
     @cached_property
-    def pacer(self) -> Pacer:
-        return Pacer()
-
-    @cached_property
-    def _authenticators(self) -> dict[str, PersonioAuthenticator]:
+    def personio(self) -> Personio:
+        """The Personio policy of this run: pacing, retries and one token cache."""
         client_id, secret = self.credentials
-        app_id = str(self.config.get("app_id") or DEFAULT_APP_ID)
-        session = requests.Session()
-        return {
-            api: PersonioAuthenticator(
-                generation=api,
-                base_url=self.base_url,
-                client_id=client_id,
-                client_secret=secret,
-                app_id=app_id,
-                session=session,
-            )
-            for api in ("v1", "v2")
-        }
+        pacing = PersonioPacing(clock=self.clock, sleep=self.sleep)
+        tokens = Tokens(
+            base_url=self.base_url,
+            client_id=client_id,
+            client_secret=secret,
+            app_id=str(self.config.get("app_id") or DEFAULT_APP_ID),
+            post=requests.Session().post,
+            pacing=pacing,
+            retry=RETRY,
+        )
+        return Personio(
+            base_url=self.base_url,
+            pacing=pacing,
+            retry=RETRY,
+            authenticators={api: PersonioAuthenticator(tokens, api) for api in ("v1", "v2")},
+        )
 
-    def authenticator(self, api: Generation) -> PersonioAuthenticator:
-        """The token cache of one API generation, shared by every stream of the run."""
-        return self._authenticators[api]
-
-    def absence_type_name(self, type_id: str | None) -> str | None:
-        """The name of an absence type; the types are read once per run."""
-        if self.absence_type_names is None:
-            types_stream = streams.AbsenceTypesStream(self)
-            rows = guarded(lambda: list(types_stream.request_records(None)))
-            self.absence_type_names = {str(row["id"]): row.get("name") for row in rows}
-        return None if type_id is None else self.absence_type_names.get(type_id)
+    @cached_property
+    def absence_type_names(self) -> streams.AbsenceTypeNames:
+        """Filled by the ``absence_types`` stream when it ran, else read on first use."""
+        types_stream = streams.AbsenceTypesStream(self, self.personio)
+        return streams.AbsenceTypeNames(
+            lambda: guarded(lambda: list(types_stream.request_records(None)))
+        )
 
     # ---- streams ----------------------------------------------------------------------------
 
     @cached_property
     def readable_attributes(self) -> list[dict[str, Any]]:
         """``/company/employees/attributes``: what the credential may read, custom ones included."""
-        stream = streams.EmployeeAttributesStream(self)
+        stream = streams.EmployeeAttributesStream(self, self.personio)
         return guarded(lambda: list(stream.request_records(context=None)))
 
     @cached_property
     def employee_sample(self) -> list[dict[str, Any]]:
         """The first page of employees, to tell the types of ``standard`` custom attributes."""
-        stream = streams.EmployeeSampleStream(self)
+        stream = streams.EmployeeSampleStream(self, self.personio)
         return guarded(lambda: list(stream.request_records(context=None)))
 
     def check_required_attributes(self) -> None:
@@ -258,13 +262,13 @@ class TapPersonio(Tap):
             a.get("type") == "standard" and str(a.get("key")).startswith("dynamic_")
             for a in attributes
         )
+        columns = columns_for(attributes, self.employee_sample if untyped else [])
+        personio, window, names = self.personio, self.window, self.absence_type_names
         return [
-            streams.EmployeesStream(
-                self, columns_for(attributes, self.employee_sample if untyped else [])
-            ),
-            streams.AbsenceTypesStream(self),
-            streams.AbsencesStream(self),
-            streams.AttendancesStream(self),
+            streams.EmployeesStream(self, personio, columns, window.lookback),
+            streams.AbsenceTypesStream(self, personio, names),
+            streams.AbsencesStream(self, personio, window, names),
+            streams.AttendancesStream(self, personio, window),
         ]
 
     @override
@@ -283,7 +287,3 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _at(day: date, moment: time) -> datetime:
-    return datetime.combine(day, moment)

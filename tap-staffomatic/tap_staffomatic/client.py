@@ -1,17 +1,17 @@
-"""The one base stream of the tap: URL, auth, paging, pacing, retries and errors."""
+"""The one base stream of the tap: URL, auth, paging, pacing, retries and errors.
+
+Authentication, pacing, ``Retry-After``, the retries and Staffomatic's error text are THE
+Staffomatic policy (:mod:`vendor_http.staffomatic`, shared with target-staffomatic), fed to the
+SDK's hooks: ``authenticator``, ``validate_response``, ``backoff_wait_generator`` and
+``backoff_max_tries``. Each stream is handed the :class:`~tap_staffomatic.run.RunServices` of its
+run; it never looks anything up on the tap.
+"""
 
 from __future__ import annotations
 
 import decimal
-import email.utils
-import random
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -19,23 +19,17 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator, SinglePagePaginator
 from typing_extensions import override
-
-from tap_staffomatic.auth import make_authenticator
+from vendor_http.retry import RetriesExhausted, RetryState, never_sent
+from vendor_http.staffomatic import PAGE_SIZE, account_url, error_text, failure_facts
 
 if TYPE_CHECKING:
-    from singer_sdk.authenticators import APIAuthenticatorBase
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-    from tap_staffomatic.tap import TapStaffomatic
+    from tap_staffomatic.auth import StaffomaticAuthenticator
+    from tap_staffomatic.run import RunServices
 
-PAGE_SIZE = 100
-"""Records asked for per page (``per_page``); the official client uses the same."""
-MAX_REQUESTS = 450
-PACING_SECONDS = 10.0
-"""Staffomatic allows 500 requests per 10 seconds per IP; the tap stays at 450."""
-MAX_TRIES = 8
-"""Attempts per request before a 429, 5xx or network failure stops the run."""
 REQUEST_TIMEOUT = 60
 
 RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
@@ -43,40 +37,6 @@ RequestFunc = Callable[[requests.PreparedRequest, Any], requests.Response]
 
 class StaffomaticError(FatalAPIError):
     """A failure a person has to fix; the message says in one sentence what and how."""
-
-
-def api_time(moment: datetime) -> str:
-    """A datetime as Staffomatic's ``from``/``until`` filters take it (UTC, ISO 8601)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp with offset from Staffomatic, or None if there is none."""
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class Pacer:
-    """At most ``limit`` requests in any ``seconds`` long window, shared by all streams of a run."""
-
-    def __init__(self, limit: int | None = None, seconds: float | None = None) -> None:
-        self.limit = MAX_REQUESTS if limit is None else limit
-        self.seconds = PACING_SECONDS if seconds is None else seconds
-        self.sent: deque[float] = deque()
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until one more request fits into the window, then count it."""
-        with self.lock:
-            now = time.monotonic()
-            while self.sent and self.sent[0] <= now - self.seconds:
-                self.sent.popleft()
-            if len(self.sent) >= self.limit:
-                time.sleep(self.sent[0] + self.seconds - now)
-                self.sent.popleft()
-            self.sent.append(time.monotonic())
 
 
 class StaffomaticPaginator(BaseHATEOASPaginator):
@@ -121,17 +81,21 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
     extra_params: Mapping[str, str] = {}
     """Query parameters sent with every page."""
 
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        self.services = services
+        super().__init__(tap)
+
     @property
     @override
     def url_base(self) -> str:
-        return f"{self.config['base_url'].rstrip('/')}/{self.config['account'].strip()}"
+        return account_url(self.config.get("base_url"), self.config["account"])
 
-    @cached_property
+    @property
     @override
-    def authenticator(self) -> APIAuthenticatorBase:
-        return make_authenticator(self.config)
+    def authenticator(self) -> StaffomaticAuthenticator:
+        return self.services.authenticator
 
-    @cached_property
+    @property
     @override
     def user_agent(self) -> str:
         return str(self.config["user_agent"])
@@ -191,12 +155,12 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         path = urlsplit(response.url).path
-        if status == 429 or status >= 500:
+        if status in self.services.retry.statuses or status >= 500:
             raise RetriableAPIError(f"Staffomatic answered {status} for {path}", response)
         if status >= 400:
-            raise StaffomaticError(self._fatal_message(status, path))
+            raise StaffomaticError(self._fatal_message(status, path, response))
 
-    def _fatal_message(self, status: int, path: str) -> str:
+    def _fatal_message(self, status: int, path: str, response: requests.Response) -> str:
         account = self.config["account"]
         match status:
             case 400:
@@ -222,58 +186,74 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
                     "in /v3."
                 )
             case _:
-                return f"Staffomatic answered {status} for {path}, which the tap cannot fix."
-
-    @cached_property
-    def pacer(self) -> Pacer:
-        """The pacer of the whole run (one per tap)."""
-        return cast("TapStaffomatic", self._tap).pacer
+                reason = error_text(response).rstrip(".")
+                said = f" ({reason})" if reason else ""
+                return f"Staffomatic answered {status} for {path}{said}, which the tap cannot fix."
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        pacer = self.pacer
+        pacer = self.services.pacer
 
         def paced(request: requests.PreparedRequest, context: Any) -> requests.Response:
-            pacer.wait()
-            return func(request, context)
+            with pacer.slot():
+                return func(request, context)
 
         retrying = super().request_decorator(paced)
-        base_url = self.config["base_url"]
+        base_url = self.config.get("base_url")
 
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             try:
                 return retrying(request, context)
-            except RetriableAPIError as exc:
+            except RetriesExhausted as exc:
+                if isinstance(exc.error, RetriableAPIError):
+                    raise StaffomaticError(
+                        f"{exc.error} after {exc.attempts} attempts: Staffomatic is "
+                        "unavailable or overloaded, run the tap again later."
+                    ) from exc.error
                 raise StaffomaticError(
-                    f"{exc} after {MAX_TRIES} attempts: Staffomatic is unavailable or "
-                    "overloaded, run the tap again later."
-                ) from exc
-            except (requests.RequestException, ConnectionError) as exc:
-                raise StaffomaticError(
-                    f"Cannot reach Staffomatic at {base_url} ({type(exc).__name__}) after "
-                    f"{MAX_TRIES} attempts: check `base_url` and the network."
-                ) from exc
+                    f"Cannot reach Staffomatic at {base_url} ({type(exc.error).__name__}) "
+                    f"after {exc.attempts} attempts: check `base_url` and the network."
+                ) from exc.error
 
         return send
 
     @override
     def backoff_max_tries(self) -> int:
-        return MAX_TRIES
+        """A bound never reached: :meth:`backoff_wait_generator` decides when to give up."""
+        return self.services.retry.most_tries
 
     @override
-    def backoff_wait_generator(self) -> Iterator[float]:  # type: ignore[override]
-        def waits() -> Iterator[float]:
-            attempt = 0
-            failure = yield  # type: ignore[misc]
-            while True:
-                attempt += 1
-                failure = yield retry_wait(failure, attempt)
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """THE Staffomatic retries of one request: the policy decides, the run's sleep waits.
 
-        return waits()
+        The ``backoff`` library is told 0 s, so no wait goes past the injected sleep.
+        """
+        state = RetryState(self.services.retry)
+        failure = yield 0.0  # primed by the backoff library
+        while True:
+            status, hint = failure_facts(failure)
+            wait = state.next_wait(status, hint, no_server=never_sent(failure))
+            if wait is None:
+                raise RetriesExhausted(
+                    "GET", self.path or "", state.attempts, status=status, error=failure
+                )
+            self.logger.warning(
+                "Backing off %.2f seconds after %d tries for %s: %s",
+                wait,
+                state.attempts,
+                self.path,
+                f"HTTP {status}" if status is not None else type(failure).__name__,
+            )
+            self.services.sleep(wait)
+            failure = yield 0.0
 
     @override
     def backoff_jitter(self, value: float) -> float:
-        return value  # retry_wait adds the jitter itself, and not to a Retry-After
+        return value  # the policy adds the jitter itself, and not to a Retry-After
+
+    @override
+    def backoff_handler(self, details: Any) -> None:
+        """Nothing: :meth:`backoff_wait_generator` logs each retry with its wait and reason."""
 
     # ---- reading collections that are not streams (look-ups) ----------------------------------
 
@@ -304,7 +284,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
 
     def lookup(self, path: str) -> list[dict[str, Any]]:
         """A small collection (locations, departments, types), read once per run and shared."""
-        cache = cast("TapStaffomatic", self._tap).lookups
+        cache = self.services.lookups
         if path not in cache:
             cache[path] = list(self.read_all(path))
         return cache[path]
@@ -318,33 +298,3 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
                 f"Staffomatic sent no JSON for {urlsplit(response.url).path}: check that "
                 "`base_url` is the Staffomatic API address ending in /v3."
             ) from None
-
-
-def retry_wait(failure: Any, attempt: int) -> float:
-    """Seconds to wait before the next attempt.
-
-    A ``Retry-After`` header (seconds or an HTTP date) is honoured exactly, and a 429 without
-    one waits at least a second; anything else backs off exponentially with jitter.
-    """
-    response = getattr(failure, "response", None)
-    if response is not None:
-        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-        if retry_after is not None:
-            return max(1.0, retry_after)
-        if response.status_code == 429:
-            return 1.0
-    return min(60.0, 2.0**attempt) * random.uniform(0.5, 1.0)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return (moment - datetime.now(UTC)).total_seconds()

@@ -6,15 +6,15 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from datetime import time as clock
 from functools import cached_property
 from typing import Any
 
 from singer_sdk.helpers.types import Context
 from typing_extensions import override
+from vendor_http.timeutil import day_window, parse_timestamp, utc_text
 
 from tap_staffomatic import schemas
-from tap_staffomatic.client import StaffomaticStream, api_time, parse_time
+from tap_staffomatic.client import StaffomaticStream
 
 
 class AccountStream(StaffomaticStream):
@@ -114,9 +114,10 @@ class WindowStream(StaffomaticStream):
     replication_key = "updated_at"
     is_sorted = False
 
-    @cached_property
+    @property
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The moment of the run the windows are measured from."""
+        return self.services.now
 
     @cached_property
     def window(self) -> tuple[datetime, datetime]:
@@ -124,21 +125,21 @@ class WindowStream(StaffomaticStream):
         raise NotImplementedError
 
     def not_before_start_date(self, moment: datetime) -> datetime:
-        start = parse_time(self.config.get("start_date"))
+        start = parse_timestamp(self.config.get("start_date"))
         return max(moment, start) if start else moment
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
         low, high = self.window
         params = super().get_url_params(context, next_page_token)
-        return {**params, "from": api_time(low), "until": api_time(high)}
+        return {**params, "from": utc_text(low), "until": utc_text(high)}
 
     def last_change(self, record: dict[str, Any]) -> datetime | None:
-        return parse_time(record.get("updated_at"))
+        return parse_timestamp(record.get("updated_at"))
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        bookmark = parse_time(self.get_context_state(context).get("replication_key_value"))
+        bookmark = parse_timestamp(self.get_context_state(context).get("replication_key_value"))
         if bookmark is not None:
             since = bookmark - timedelta(minutes=self.config["lookback_minutes"])
             self.logger.info("Emitting %s changed since %s", self.name, since.isoformat())
@@ -172,10 +173,12 @@ class AbsencesStream(WindowStream):
     @cached_property
     @override
     def window(self) -> tuple[datetime, datetime]:
-        today = datetime.combine(self.now.date(), clock(), tzinfo=UTC)
-        low = today - timedelta(days=self.config["absence_window_past_days"])
-        high = today + timedelta(days=self.config["absence_window_future_days"] + 1)
-        return self.not_before_start_date(low), high
+        low, high = day_window(
+            self.now.date(),
+            self.config["absence_window_past_days"],
+            self.config["absence_window_future_days"],
+        )
+        return self.not_before_start_date(low.replace(tzinfo=UTC)), high.replace(tzinfo=UTC)
 
     @cached_property
     def type_names(self) -> dict[int, str | None]:
@@ -216,12 +219,12 @@ class WorkTimersStream(WindowStream):
         """Work timer id -> its break timers, by start time."""
         low, high = self.window
         # A day earlier too: a timer that began before the window may have its breaks there.
-        params = {"from": api_time(low - timedelta(days=1)), "until": api_time(high)}
+        params = {"from": utc_text(low - timedelta(days=1)), "until": utc_text(high)}
         found: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for item in self.read_all("/break_timers.json", params):
             found[item["work_timer_id"]].append(item)
         for items in found.values():
-            items.sort(key=lambda item: parse_time(item.get("starts_at")) or self.now)
+            items.sort(key=lambda item: parse_timestamp(item.get("starts_at")) or self.now)
         return found
 
     @override
@@ -233,7 +236,7 @@ class WorkTimersStream(WindowStream):
     def last_change(self, record: dict[str, Any]) -> datetime | None:
         """A timer counts as changed when it or one of its breaks changed."""
         items = [record, *self.breaks.get(record["id"], ())]
-        moments = [parse_time(item.get("updated_at")) for item in items]
+        moments = [parse_timestamp(item.get("updated_at")) for item in items]
         known = [moment for moment in moments if moment is not None]
         return max(known) if known else None
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +12,13 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
+from vendor_http.pacing import Clock, Sleep
+from vendor_http.staffomatic import DEFAULT_BASE_URL, StaffomaticPacer, names_contact
 
-from tap_staffomatic.client import Pacer, StaffomaticError
+from tap_staffomatic.client import StaffomaticError
+from tap_staffomatic.run import RunServices
 from tap_staffomatic.streams import STREAMS
 
-DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
 DEFAULT_USER_AGENT = "tap-staffomatic (no contact address: please set user_agent)"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -85,19 +87,20 @@ class TapStaffomatic(Tap):
         ),
     ).to_dict()
 
+    def __init__(
+        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
+    ) -> None:
+        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
+        self.clock = clock
+        self.sleep = sleep
+        super().__init__(*args, **kwargs)
+
     @override
     def discover_streams(self) -> list[Stream]:
-        return [stream_class(self) for stream_class in STREAMS]
-
-    @cached_property
-    def pacer(self) -> Pacer:
-        """Paces the requests of all streams together under Staffomatic's rate limit."""
-        return Pacer()
-
-    @cached_property
-    def lookups(self) -> dict[str, list[dict[str, Any]]]:
-        """Collections the streams look things up in, by path; read once per run."""
-        return {}
+        """The streams, each handed what the streams of this run share."""
+        pacer = StaffomaticPacer(clock=self.clock, sleep=self.sleep)
+        services = RunServices(self.config, pacer=pacer, sleep=self.sleep)
+        return [stream_class(self, services) for stream_class in STREAMS]
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -106,7 +109,7 @@ class TapStaffomatic(Tap):
             raise ConfigValidationError(problems[0], errors=problems)
         errors = super()._validate_config(raise_errors=raise_errors)
         agent = self.config.get("user_agent") or ""
-        if raise_errors and "@" not in agent:
+        if raise_errors and not names_contact(agent):
             self.logger.warning(
                 "The setting `user_agent` ('%s') has no contact e-mail address: Staffomatic "
                 "asks for one, e.g. 'Acme HR Sync (it@acme.example)'.",

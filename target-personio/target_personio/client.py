@@ -1,37 +1,47 @@
 """The Personio HTTP client: v2 attendance and absence periods, v1 employees for the look-up.
 
-One ``httpx.Client`` per run. Tokens come from ``/v2/auth/token`` (and ``/v1/auth`` for the v1
-employees list), are cached for their lifetime (24 h) and fetched again once when Personio
-answers 401 or 403. Every request carries ``X-Personio-App-ID``. Requests are paced below
-Personio's limits without waiting for a 429: the v1 employees list allows 300 requests a minute
-with bursts of at most 15 a second, all v1 endpoints together 2000 a minute (v1 sends no
-rate-limit headers, so the client counts its own requests); v2 requests follow the
-``x-ratelimit-*`` headers Personio sends. 429 and 5xx answers and dropped connections are retried
-with exponential backoff and jitter, honouring ``Retry-After`` and never waiting less than one
-second.
+One ``httpx.Client`` per run. Authentication, the token cache, pacing to Personio's limits,
+``Retry-After``, retries and Personio's error text are THE Personio policy of
+:mod:`vendor_http.personio` (shared with tap-personio); this module adds the endpoints the target
+uses and turns the policy's outcomes into the target's two errors: :class:`RunStopped` (a person
+has to act) and :class:`Rejected` (Personio refused one record; the run goes on).
+
+A create whose answer was lost (the connection broke, or a gateway answered 500, 502 or 504
+after Personio may have done it) is never sent again blindly: :meth:`PersonioClient.create`
+reads the periods of that person at that time and returns the id of the one it finds; only when
+the read proves there is none is it sent again. A second lost answer ends as
+:class:`AnswerLost`, a rejection: the record fails this run and the next run links it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+from vendor_http import retry
+from vendor_http.personio import (
+    APP_ID_HEADER,
+    RETRY,
+    CredentialRejected,
+    Generation,
+    PersonioPacing,
+    PersonioProblem,
+    error_text,
+    gave_up,
+    path_of,
+    retry_after,
+)
+from vendor_http.personio_auth import Tokens
 
 LOGGER = logging.getLogger("target_personio.client")
 # httpcore's DEBUG lines print response headers, and Personio sends tokens in them.
 logging.getLogger("httpcore").setLevel(logging.INFO)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
-TOKEN_MARGIN_SECONDS = 300.0
-"""A cached token is renewed this long before Personio says it expires."""
 EMPLOYEES_PAGE = 100
 """The maximum page size of the v1 employees list since January 2025."""
 
@@ -55,93 +65,18 @@ class Rejected(Exception):
         self.reason = reason
 
 
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
+class AnswerLost(Rejected):
+    """A write left but its answer never came: read Personio to learn whether it happened.
 
-
-def error_reason(response: httpx.Response) -> str:
-    """Personio's own words for an error, from any of its error shapes."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
-    if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            first = errors[0]
-            parts = [str(first[k]) for k in ("title", "detail") if first.get(k)]
-            if parts:
-                return ": ".join(parts)
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-        if isinstance(error, str):
-            return str(body.get("error_description") or error)
-        if body.get("detail") or body.get("title"):
-            return str(body.get("detail") or body.get("title"))
-    return str(body)[:300]
-
-
-class RateWindow:
-    """At most ``limit`` requests in any ``seconds`` long window (sliding)."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self.stamps: deque[float] = deque()
-
-    def delay(self, now: float) -> float:
-        """How long to wait from ``now`` until one more request fits."""
-        while self.stamps and self.stamps[0] <= now - self.seconds:
-            self.stamps.popleft()
-        if len(self.stamps) < self.limit:
-            return 0.0
-        return self.stamps[len(self.stamps) - self.limit] + self.seconds - now
-
-    def record(self, now: float) -> None:
-        self.stamps.append(now)
-
-
-class V1Pacer:
-    """Counts v1 requests and waits before one that would exceed Personio's v1 limits.
-
-    The windows sit a little under the published limits (300 a minute and 15 a second for the
-    employees list, 2000 a minute for all of v1) so that clock differences between the client
-    and Personio do not turn into 429s.
+    It is a :class:`Rejected` so the record is failed for this run and retried by the next,
+    which finds (and links) what the write created; it is never sent again blindly.
     """
 
-    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._last = 0.0
-        self.v1 = [RateWindow(1950, 60.0)]
-        self.employees = [RateWindow(290, 60.0), RateWindow(14, 1.0)]
-
-    def before(self, method: str, path: str) -> None:
-        """Wait until a request to ``path`` fits the limits, then count it."""
-        parts = [p for p in urlsplit(path).path.split("/") if p]
-        if parts[:1] != ["v1"]:
-            return
-        windows = self.v1
-        if method == "GET" and parts[1:] == ["company", "employees"]:
-            windows = windows + self.employees
-        now = max(self._clock(), self._last)
-        wait = max(w.delay(now) for w in windows)
-        if wait > 0:
-            self._sleep(wait)
-            now = max(self._clock(), now + wait)
-        self._last = now
-        for window in windows:
-            window.record(now)
-
-
-def _bucket(method: str, path: str) -> str:
-    """The rate-limit bucket of a request: method and path with ids replaced."""
-    parts = [p for p in urlsplit(path).path.split("/") if p]
-    shape = parts[:3] + ["{id}" for _ in parts[3:]]
-    return f"{method} /{'/'.join(shape)}"
+    def __init__(self, lost: retry.AnswerLost) -> None:
+        super().__init__(0, str(lost))
+        self.args = (str(lost),)
+        self.method = lost.method
+        self.url = lost.url
 
 
 class PersonioClient:
@@ -155,142 +90,100 @@ class PersonioClient:
         app_id: str,
         *,
         timeout: float = 30.0,
-        max_attempts: int = 6,
+        max_attempts: int = RETRY.max_attempts,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._max_attempts = max_attempts
-        self._sleep = sleep
-        self._clock = clock
-        self._tokens: dict[str, _Token] = {}
-        self._not_before: dict[str, float] = {}
-        self._v1_pacer = V1Pacer(clock, sleep)
-        self._rng = random.Random()
+        self.base_url = base_url.rstrip("/")
+        self.retry = replace(RETRY, max_attempts=max_attempts)
+        self.pacing = PersonioPacing(clock=clock, sleep=sleep)
         self.http = httpx.Client(
-            base_url=base_url.rstrip("/"),
+            base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
-            headers={"X-Personio-App-ID": app_id, "Accept": "application/json"},
+            headers={APP_ID_HEADER: app_id, "Accept": "application/json"},
             transport=transport,
+        )
+        self.tokens = Tokens(
+            base_url=self.base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            app_id=app_id,
+            post=self.http.post,
+            pacing=self.pacing,
+            retry=self.retry,
         )
 
     def close(self) -> None:
         self.http.close()
 
-    # ---- authentication ------------------------------------------------------------------------
-
-    def _token(self, api: str) -> str:
-        token = self._tokens.get(api)
-        if token is not None and token.expires_at > self._clock():
-            return token.value
-        if api == "v2":
-            response = self._send(
-                "POST",
-                "/v2/auth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                },
-            )
-        else:
-            response = self._send(
-                "POST",
-                "/v1/auth",
-                json={"client_id": self._client_id, "client_secret": self._client_secret},
-            )
-        if response.status_code >= 400:
-            raise RunStopped(
-                f"Personio refused the API credential (HTTP {response.status_code}: "
-                f"{error_reason(response)}); check the client_id and client_secret settings."
-            )
-        body = response.json()
-        if api == "v2":
-            value = body.get("access_token")
-            lifetime = float(body.get("expires_in") or 86400)
-        else:
-            data = body.get("data") or {}
-            value = data.get("token")
-            lifetime = float(data.get("expires_in") or 86400)
-        if not value:
-            raise RunStopped(
-                "Personio's token endpoint answered without a token; check the base_url setting."
-            )
-        expires = self._clock() + max(60.0, lifetime - TOKEN_MARGIN_SECONDS)
-        self._tokens[api] = _Token(str(value), expires)
-        return str(value)
-
     # ---- sending -------------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One request with pacing and retries for 429, 5xx and dropped connections."""
-        bucket = _bucket(method, url)
-        for attempt in range(1, self._max_attempts + 1):
-            wait = self._not_before.get(bucket, 0.0) - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-            self._v1_pacer.before(method, url)
-            try:
-                response = self.http.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
-                if attempt == self._max_attempts:
-                    raise RunStopped(
-                        f"Personio could not be reached ({type(exc).__name__}) after "
-                        f"{attempt} attempts; check the base_url setting and the network."
-                    ) from exc
-                self._sleep(self._backoff(attempt, None))
-                continue
-            self._pace(bucket, response)
-            LOGGER.debug("%s %s -> %s", method, bucket.split(" ", 1)[1], response.status_code)
-            if response.status_code not in RETRY_STATUSES:
-                return response
-            if attempt == self._max_attempts:
-                raise RunStopped(
-                    f"Personio kept answering HTTP {response.status_code} to {method} "
-                    f"{bucket.split(' ', 1)[1]} after {attempt} attempts; try again later."
-                )
-            self._sleep(self._backoff(attempt, response.headers.get("Retry-After")))
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return max(1.0, float(retry_after))
-            except ValueError:
-                pass
-        return max(1.0, min(30.0, 2.0 ** (attempt - 1)) + self._rng.uniform(0, 0.5))
-
-    def _pace(self, bucket: str, response: httpx.Response) -> None:
-        """Wait before the next request of a bucket once its tokens are used up."""
-        remaining = response.headers.get("x-ratelimit-remaining")
-        rate = response.headers.get("x-ratelimit-replenish-rate")
-        if remaining is None:
-            return
+    def _token(self, api: Generation) -> str:
         try:
-            left, per_second = float(remaining), float(rate or 1)
-        except ValueError:
-            return
-        if left < 1:
-            self._not_before[bucket] = self._clock() + 1.0 / max(per_second, 0.01)
+            return self.tokens.token(api)
+        except CredentialRejected as exc:
+            raise RunStopped(
+                f"Personio refused the API credential (HTTP {exc.status}: {exc.reason}); "
+                "check the client_id and client_secret settings."
+            ) from None
+        except PersonioProblem as exc:
+            raise RunStopped(str(exc)) from None
 
-    def request(self, method: str, url: str, *, api: str = "v2", **kwargs: Any) -> httpx.Response:
-        """An authenticated request; a second token is fetched once on 401 or 403."""
-        for first in (True, False):
-            headers = {"Authorization": f"Bearer {self._token(api)}"}
-            response = self._send(method, url, headers=headers, **kwargs)
+    def _send(
+        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request, paced and retried by the Personio policy."""
+
+        def once() -> httpx.Response:
+            sent = self.pacing.before(method, url)
+            response = self.http.request(method, url, **kwargs)
+            self.pacing.after(method, url, response.headers, sent)
+            LOGGER.debug("%s %s -> %s", method, path_of(url), response.status_code)
+            return response
+
+        try:
+            return retry.send_with_retries(
+                once,
+                method=method,
+                url=path_of(url),
+                policy=self.retry,
+                sleep=self.pacing.sleep,
+                retry_after=retry_after,
+                idempotent=idempotent,
+            )
+        except retry.RetriesExhausted as exc:
+            raise RunStopped(str(gave_up(exc, self.base_url))) from None
+        except retry.AnswerLost as exc:
+            raise AnswerLost(exc) from exc
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        api: Generation = "v2",
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """An authenticated request; a new token is fetched once on 401 or 403.
+
+        ``idempotent`` says whether sending it twice does no harm (default: by the method).
+        """
+        while True:
+            token = self._token(api)
+            headers = {"Authorization": f"Bearer {token}"}
+            response = self._send(method, url, headers=headers, idempotent=idempotent, **kwargs)
             if response.status_code not in AUTH_STATUSES:
+                self.tokens.accepted(api)
                 return response
-            self._tokens.pop(api, None)
-            if not first:
-                break
-        raise RunStopped(
-            f"Personio refused access to {method} {_bucket(method, url).split(' ', 1)[1]} "
-            f"(HTTP {response.status_code}: {error_reason(response)}); give the API credential "
-            "the attendance and absence scopes and read access to employees."
-        )
+            if not self.tokens.reject(api, token):
+                raise RunStopped(
+                    f"Personio refused access to {method} {path_of(url)} "
+                    f"(HTTP {response.status_code}: {error_text(response)}); give the API "
+                    "credential the attendance and absence scopes and read access to employees."
+                )
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -334,8 +227,8 @@ class PersonioClient:
     def _raise_for_read(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
             raise RunStopped(
-                f"Personio refused to list {urlsplit(str(response.request.url)).path} "
-                f"(HTTP {response.status_code}: {error_reason(response)}); check the settings."
+                f"Personio refused to list {path_of(str(response.request.url))} "
+                f"(HTTP {response.status_code}: {error_text(response)}); check the settings."
             )
 
     def absence_types(self) -> Iterator[dict[str, Any]]:
@@ -348,9 +241,17 @@ class PersonioClient:
     # ---- writing -------------------------------------------------------------------------------
 
     def create(self, kind: str, body: dict[str, Any], *, skip_approval: bool) -> str:
-        response = self.request(
-            "POST", f"/v2/{kind}", params={"skip_approval": _flag(skip_approval)}, json=body
-        )
+        """Create a period and return its id; a lost answer is settled by reading first."""
+        params = {"skip_approval": _flag(skip_approval)}
+        try:
+            response = self.request("POST", f"/v2/{kind}", params=params, json=body)
+        except AnswerLost as lost:
+            found = self._created(kind, body)
+            if found is not None:
+                LOGGER.info("%s: the lost write had been done; linked %s", lost, found)
+                return found
+            LOGGER.info("%s: Personio has no such period; sending it again", lost)
+            response = self.request("POST", f"/v2/{kind}", params=params, json=body)
         self._raise_for_write(response)
         data = response.json()
         item = data.get("_data", data) if isinstance(data, dict) else {}
@@ -369,6 +270,7 @@ class PersonioClient:
             f"/v2/{kind}/{period_id}",
             params={"skip_approval": _flag(skip_approval)},
             json=body,
+            idempotent=True,  # the body sets absolute values: sending it twice does no harm
         )
         self._raise_for_write(response)
 
@@ -382,8 +284,38 @@ class PersonioClient:
     @staticmethod
     def _raise_for_write(response: httpx.Response) -> None:
         if response.status_code >= 400:
-            raise Rejected(response.status_code, error_reason(response))
+            raise Rejected(response.status_code, error_text(response))
+
+    def _created(self, kind: str, body: dict[str, Any]) -> str | None:
+        """The id of a period in Personio exactly like ``body``, or None when there is none."""
+        for item in self.periods(kind, _lookup(kind, body)):
+            if _same(body, item) and item.get("id"):
+                return str(item["id"])
+        return None
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _lookup(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Filters that find the period ``body`` describes: its person, at its time."""
+    person = str((body.get("person") or {}).get("id") or "")
+    if kind == ATTENDANCE:
+        start = str((body.get("start") or {}).get("date_time") or "")[:19]
+        return {"person.id": person, "start.date_time.gte": start, "start.date_time.lte": start}
+    start = str((body.get("starts_from") or {}).get("date_time") or "")[:19]
+    end = str((body.get("ends_at") or {}).get("date_time") or "")[:19]
+    return {"person.id": person, "ends_at.date_time.gte": start, "starts_from.date_time.lte": end}
+
+
+def _same(body: Any, item: Any) -> bool:
+    """Whether ``item`` (read from Personio) has every value of ``body`` (sent to it).
+
+    Times are compared to the second, without an offset Personio may add.
+    """
+    if isinstance(body, dict):
+        return isinstance(item, dict) and all(_same(v, item.get(k)) for k, v in body.items())
+    if isinstance(body, str) and len(body) >= 19 and body[10:11] == "T":
+        return isinstance(item, str) and item[:19] == body[:19]
+    return str(body) == str(item)

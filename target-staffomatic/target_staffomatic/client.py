@@ -1,46 +1,40 @@
-"""The Staffomatic HTTP client: one httpx client per run, paced under the rate limit, with retries.
+"""The Staffomatic HTTP client of the target: one httpx client per run, on THE Staffomatic policy.
 
-- Base URL ``{base_url}/{account}``; paths end in ``.json``.
-- Basic auth (``email`` + ``password``) or ``Authorization: Bearer <api_token>``.
-- ``User-Agent`` (Staffomatic answers 400 without one), JSON content type on writes.
-- Pacing: at most ``max_requests`` requests in any ``per_seconds`` window (Staffomatic allows
-  500 per 10 s per IP; the default keeps a margin), shared by every thread of the run.
-- Retries on 429, 5xx and transport errors with exponential backoff and full jitter; a
-  ``Retry-After`` header is honoured (at least 1 s on a 429). A POST is not repeated after the
-  connection broke once the request was sent, nor after a 5xx answer (a gateway may answer 502
-  or 504 after Staffomatic created the record): it may have been applied, and repeating it
-  could create a duplicate. The record fails; the next run links what was created (by
-  ``custom_id``, e-mail, or user, type and times) or creates it.
+Authentication, the ``User-Agent``, pacing to Staffomatic's limit, ``Retry-After``, retries
+and Staffomatic's error text are :mod:`vendor_http.staffomatic` (shared with tap-staffomatic);
+this module sends the requests and turns the policy's outcomes into the target's errors:
+
 - 401/403 raise :class:`AuthError` (the run must stop); other 4xx raise :class:`RejectedError`
-  (the record failed, the run goes on); exhausted retries raise :class:`UnreachableError`.
+  (the record failed, the run goes on); retries that ran out raise :class:`UnreachableError`.
+- A write whose answer was lost is never sent again blindly: a POST whose connection broke
+  after it was sent, or that was answered 500, 502 or 504 (Staffomatic, or a gateway in front of
+  it, may have created the record), raises :class:`AnswerLost`, a :class:`RejectedError`; 429
+  and 503 say it was not done, and it is sent again. On a lost answer the record fails; the
+  next run reads and links what was created (by ``custom_id``, e-mail, or user, type and times)
+  or creates it.
 - Logs show method, path and status only: never headers, so never credentials.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
+from dataclasses import replace
 from typing import Any
 
 import httpx
+from vendor_http import retry, staffomatic
+from vendor_http.staffomatic import PAGE_SIZE, StaffomaticPacer
 
 logger = logging.getLogger("target_staffomatic.client")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too much
 logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG lines print every header
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-PAGE_SIZE = 100
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors raised before the request reached the server (safe to repeat)."""
-
 
 def _sleep(seconds: float) -> None:
-    """Every wait of the client (tests replace it)."""
+    """The client's wait when its constructor is given none (the in-process test kit swaps it)."""
     time.sleep(seconds)
 
 
@@ -64,70 +58,21 @@ class RejectedError(StaffomaticError):
         self.status = status
 
 
-class Pacer:
-    """At most ``limit`` calls in any ``seconds`` long window, across threads."""
+class AnswerLost(RejectedError):
+    """A write was sent but its answer was lost: it may or may not have been applied.
 
-    def __init__(
-        self,
-        limit: int,
-        seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self.clock = clock
-        self.sleep = sleep
-        self.stamps: deque[float] = deque()
-        self.lock = threading.Lock()
+    Never sent again in the same run: the record fails, and the next run reads Staffomatic to
+    find (and link) what the write created before it sends anything again.
+    """
 
-    def wait(self) -> None:
-        while True:
-            with self.lock:
-                now = self.clock()
-                while self.stamps and self.stamps[0] <= now - self.seconds:
-                    self.stamps.popleft()
-                if len(self.stamps) < self.limit:
-                    self.stamps.append(now)
-                    return
-                pause = self.stamps[0] + self.seconds - now
-            self.sleep(max(pause, 0.001))
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (seconds or an HTTP date), else None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
-
-
-def _detail(response: httpx.Response) -> str:
-    """A short reason from an error body (JSON errors or the first line of text)."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip().splitlines()
-        return text[0][:200] if text else ""
-    if isinstance(body, dict):
-        for key in ("errors", "error", "message"):
-            if key in body:
-                value = body[key]
-                if isinstance(value, dict):
-                    return "; ".join(
-                        f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                        for k, v in value.items()
-                    )[:300]
-                return str(value)[:300]
-    return str(body)[:300]
+    def __init__(self, method: str, path: str, status: int, why: str) -> None:
+        super().__init__(
+            status,
+            f"{why} {method} {path}: it may or may not have been applied, so it is not "
+            "repeated now",
+        )
+        self.method = method
+        self.path = path
 
 
 class StaffomaticClient:
@@ -144,45 +89,45 @@ class StaffomaticClient:
         user_agent: str = "target-staffomatic",
         timeout: float = 30.0,
         max_connections: int = 8,
-        max_requests: int = 450,
-        per_seconds: float = 10.0,
-        max_attempts: int = 6,
-        backoff_base: float = 0.5,
+        max_requests: int = staffomatic.LIMIT.requests,
+        per_seconds: float = staffomatic.LIMIT.seconds,
+        max_attempts: int = staffomatic.RETRY.max_attempts,
+        backoff_base: float = 0.25,
         backoff_cap: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        sleep = sleep or _sleep
-        if api_token:
-            auth: dict[str, Any] = {"headers": {"Authorization": f"Bearer {api_token}"}}
-        elif email and password:
-            auth = {"auth": httpx.BasicAuth(email, password)}
-        else:
-            raise AuthError(
-                "Staffomatic credentials are missing: set api_token, or email and password."
+        try:
+            authorization = staffomatic.authorization(
+                email=email, password=password, api_token=api_token
             )
-        headers = {
-            "User-Agent": user_agent,
-            "Accept": "application/json",
-            **auth.pop("headers", {}),
-        }
+        except staffomatic.MissingCredentials as exc:
+            raise AuthError(str(exc)) from None
         self.account = account
+        self.sleep = sleep or (lambda seconds: _sleep(seconds))
         self.http = httpx.Client(
-            base_url=f"{base_url.rstrip('/')}/{account}",
-            headers=headers,
+            base_url=staffomatic.account_url(base_url, account),
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "application/json",
+                "Authorization": authorization,
+            },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             transport=transport,
-            **auth,
         )
-        self.pacer = Pacer(max_requests, per_seconds, clock=clock, sleep=sleep)
-        self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.sleep = sleep
+        self.pacer = StaffomaticPacer(max_requests, per_seconds, clock=clock, sleep=self.sleep)
+        self.retry = replace(
+            staffomatic.RETRY,
+            max_attempts=max_attempts,
+            base_seconds=backoff_base,
+            max_backoff=backoff_cap,
+        )
+        """Staffomatic's retries; the target backs off from a shorter first step than the tap,
+        since its failed records are retried by the next run anyway."""
         self.requests = 0
         self.retries = 0
         self._count_lock = threading.Lock()
@@ -207,75 +152,65 @@ class StaffomaticClient:
         json: Any = None,
     ) -> Any:
         """Send one request with pacing and retries; returns the decoded JSON body (or None)."""
-        headers = {"Content-Type": "application/json; charset=utf-8"} if json is not None else {}
-        last = ""
-        for attempt in range(1, self.max_attempts + 1):
-            self.pacer.wait()
-            with self._count_lock:
-                self.requests += 1
-            try:
-                response = self.http.request(
-                    method, path, params=params, json=json, headers=headers
-                )
-            except httpx.TransportError as exc:
-                sent = not isinstance(exc, NOT_SENT)
-                if method == "POST" and sent:
-                    raise RejectedError(
-                        0,
-                        f"the connection broke during {method} {path}; it may or may not have "
-                        "been applied, so it is not repeated now",
-                    ) from None
-                last = f"{type(exc).__name__}"
-                self._pause(attempt, None, path, last)
-                continue
-            status = response.status_code
-            logger.debug("%s %s -> %s", method, path, status)
-            if status < 400:
-                if status == 204 or not response.content:
-                    return None
-                try:
-                    return response.json()
-                except ValueError:
-                    return None
-            if status in RETRY_STATUSES and method == "POST" and status != 429:
-                raise RejectedError(
-                    status,
-                    f"HTTP {status} to {method} {path}: it may or may not have been applied, so "
-                    "it is not repeated now",
-                )
-            if status in RETRY_STATUSES:
-                last = f"HTTP {status}"
-                wait = retry_after(response)
-                if status == 429:
-                    wait = max(wait or 0.0, 1.0)
-                self._pause(attempt, wait, path, last)
-                continue
-            if status == 401:
-                raise AuthError(
-                    f"Staffomatic refused the credentials for account '{self.account}' (401): "
-                    "check api_token, or email and password, and the account setting."
-                )
-            if status == 403:
-                raise AuthError(
-                    f"Staffomatic forbade {method} {path} (403): the API user of account "
-                    f"'{self.account}' needs admin rights for the sync."
-                )
-            raise RejectedError(status, f"HTTP {status}: {_detail(response)}".strip(": "))
-        raise UnreachableError(
-            f"Staffomatic did not answer {method} {path} successfully after "
-            f"{self.max_attempts} attempts (last: {last}): check base_url and the network, "
-            "then run again."
-        )
+        headers = {"Content-Type": staffomatic.JSON_CONTENT_TYPE} if json is not None else {}
 
-    def _pause(self, attempt: int, wait: float | None, path: str, why: str) -> None:
-        if attempt >= self.max_attempts:
-            return
-        with self._count_lock:
-            self.retries += 1
-        backoff = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
-        delay = max(wait, backoff) if wait is not None else backoff
-        logger.info("Retrying %s in %.1f s after %s (attempt %d)", path, delay, why, attempt)
-        self.sleep(delay)
+        def send() -> httpx.Response:
+            with self.pacer.slot():
+                with self._count_lock:
+                    self.requests += 1
+                return self.http.request(method, path, params=params, json=json, headers=headers)
+
+        def pause(seconds: float) -> None:
+            with self._count_lock:
+                self.retries += 1
+            logger.info("Retrying %s %s in %.1f s", method, path, seconds)
+            self.sleep(seconds)
+
+        try:
+            response = retry.send_with_retries(
+                send,
+                method=method,
+                url=path,
+                policy=self.retry,
+                sleep=pause,
+                retry_after=staffomatic.retry_after,
+            )
+        except retry.AnswerLost as lost:
+            if lost.status is None:
+                raise AnswerLost(method, path, 0, "the connection broke during") from lost
+            raise AnswerLost(method, path, lost.status, f"HTTP {lost.status} to") from None
+        except retry.RetriesExhausted as exc:
+            last = f"HTTP {exc.status}" if exc.status is not None else type(exc.error).__name__
+            raise UnreachableError(
+                f"Staffomatic did not answer {method} {path} successfully after "
+                f"{exc.attempts} attempts (last: {last}): check base_url and the network, "
+                "then run again."
+            ) from None
+        return self._judge(method, path, response)
+
+    def _judge(self, method: str, path: str, response: httpx.Response) -> Any:
+        """The decoded body of a success, else the error for the answer."""
+        status = response.status_code
+        logger.debug("%s %s -> %s", method, path, status)
+        if status < 400:
+            if status == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                return None
+        if status == 401:
+            raise AuthError(
+                f"Staffomatic refused the credentials for account '{self.account}' (401): "
+                "check api_token, or email and password, and the account setting."
+            )
+        if status == 403:
+            raise AuthError(
+                f"Staffomatic forbade {method} {path} (403): the API user of account "
+                f"'{self.account}' needs admin rights for the sync."
+            )
+        detail = staffomatic.error_text(response)
+        raise RejectedError(status, f"HTTP {status}: {detail}".strip(": "))
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)

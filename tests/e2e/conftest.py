@@ -20,7 +20,8 @@ from sandbox.server import running
 from tests.e2e.helpers import BIN, Sync, clean_environ
 
 ROOT = Path(__file__).resolve().parents[2]
-LINKED: tuple[str, ...] = ("sandbox", "sync-ledger", "tap-personio", "tap-staffomatic")
+LINKED: tuple[str, ...] = ("sandbox", "vendor-http", "sync-ledger", "tap-personio")
+LINKED += ("tap-staffomatic",)
 LINKED += ("target-personio", "target-staffomatic", "scripts")
 
 

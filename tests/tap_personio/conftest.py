@@ -8,10 +8,7 @@ from collections.abc import Callable
 from contextlib import redirect_stdout
 from typing import Any
 
-import backoff._sync
 import pytest
-import tap_personio.auth
-import tap_personio.client
 from tap_personio.tap import TapPersonio
 
 Messages = list[dict[str, Any]]
@@ -22,24 +19,13 @@ class Sleeps(list[float]):
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
-    """Record the tap's waits (pacing, auth retries, backoff) instead of sleeping."""
-    recorded = Sleeps()
+def sleeps() -> Sleeps:
+    """Record the tap's waits (pacing, auth retries, backoff) instead of sleeping.
 
-    class FakeTime:
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            recorded.append(seconds)
-
-        def __getattr__(self, name: str) -> Any:
-            import time
-
-            return getattr(time, name)
-
-    monkeypatch.setattr(tap_personio.client, "_sleep", recorded.append)
-    monkeypatch.setattr(tap_personio.auth, "_sleep", recorded.append)
-    monkeypatch.setattr(backoff._sync, "time", FakeTime())
-    return recorded
+    Pass ``sleep=sleeps.append`` to ``TapPersonio``; the ``sync`` fixture does so when a test
+    asks for ``sleeps``.
+    """
+    return Sleeps()
 
 
 def run(tap: TapPersonio) -> Messages:
@@ -51,15 +37,21 @@ def run(tap: TapPersonio) -> Messages:
 
 
 @pytest.fixture
-def sync() -> Callable[..., tuple[Messages, dict[str, Any]]]:
-    """``sync(config, state=None, streams=None)`` -> (messages, final state)."""
+def sync(request: pytest.FixtureRequest) -> Callable[..., tuple[Messages, dict[str, Any]]]:
+    """``sync(config, state=None, streams=None)`` -> (messages, final state).
+
+    The tap really waits unless the test also asks for ``sleeps``.
+    """
+    extra: dict[str, Any] = {}
+    if "sleeps" in request.fixturenames:
+        extra["sleep"] = request.getfixturevalue("sleeps").append
 
     def _sync(
         config: dict[str, Any],
         state: dict[str, Any] | None = None,
         streams: list[str] | None = None,
     ) -> tuple[Messages, dict[str, Any]]:
-        tap = TapPersonio(config=config, state=state, parse_env_config=False)
+        tap = TapPersonio(config=config, state=state, parse_env_config=False, **extra)
         if streams is not None:
             for name, stream in tap.streams.items():
                 stream.selected = name in streams

@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sandbox.server import Sandbox, running
-from tap_personio.client import Pacer
 from tap_personio.streams import EmployeesStream
 from tap_personio.tap import TapPersonio
+from vendor_http.personio import PersonioPacing
 
 Sync = Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]
 
@@ -223,18 +224,19 @@ def test_tokens_invalidated_mid_run_are_renewed_without_lost_or_repeated_records
 ) -> None:
     admin.load(with_absences(with_employees(admin.state(), 101), 150))
     sent: list[str] = []
-    original = Pacer.before
+    original = PersonioPacing.before
 
-    def before(self: Pacer, api: Any, path: str) -> None:
+    def before(self: PersonioPacing, method: str, url: str) -> float:
+        path = urlsplit(url).path
         sent.append(path)
         if path.endswith("/company/employees") and sent.count(path) == 3:
             admin.faults(invalidate_tokens=True)  # before the second page of the real read
         if path.endswith("/absence-periods") and sent.count(path) == 2:
             admin.faults(invalidate_tokens=True)
-        original(self, api, path)
+        return original(self, method, url)
 
-    monkeypatch.setattr(Pacer, "before", before)
-    tap = TapPersonio(config=config, parse_env_config=False)
+    monkeypatch.setattr(PersonioPacing, "before", before)
+    tap = TapPersonio(config=config, parse_env_config=False, sleep=sleeps.append)
     messages = run_tap(tap)
     assert len({r["id"] for r in records(messages, "employees")}) == 101
     assert len(records(messages, "employees")) == 101

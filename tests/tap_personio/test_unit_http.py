@@ -11,9 +11,10 @@ import pytest
 import requests
 import requests_mock as rm
 from singer_sdk.exceptions import ConfigValidationError
-from tap_personio.client import Pacer
 from tap_personio.errors import PersonioError
 from tap_personio.tap import REQUIRED_ATTRIBUTES, TapPersonio
+from vendor_http.personio import PersonioPacing
+from vendor_http.testing import ManualClock
 
 BASE = "https://personio.test"
 CONFIG = {"client_id": "id-1", "client_secret": "very-secret-value", "base_url": BASE}
@@ -175,7 +176,7 @@ def test_unreachable_host_stops_with_one_sentence(
 ) -> None:
     requests_mock.post(f"{BASE}/v1/auth", exc=requests.exceptions.ConnectionError("refused"))
     with pytest.raises(PersonioError, match=r"Cannot reach Personio at https://personio.test"):
-        _ = TapPersonio(config=CONFIG, parse_env_config=False).streams
+        _ = TapPersonio(config=CONFIG, parse_env_config=False, sleep=sleeps.append).streams
 
 
 def test_plain_http_is_refused_for_a_host_that_is_not_loopback() -> None:
@@ -218,25 +219,36 @@ def test_missing_required_attributes_are_all_named_in_one_message(
     assert "Readable employee attributes" in str(caught.value)
 
 
+def paced(sleeps: list[float]) -> PersonioPacing:
+    """Personio's pacing on a clock that moves only when it sleeps; its waits go to ``sleeps``."""
+    clock = ManualClock()
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    return PersonioPacing(clock=clock, sleep=sleep)
+
+
 def test_employee_list_pacing_keeps_bursts_under_15_per_second(sleeps: list[float]) -> None:
-    pacer = Pacer()
-    for _ in range(30):
-        pacer.before("v1", "/v1/company/employees")
-    stamps = list(pacer.employees_windows[0].stamps)  # when each request went out
+    pacer = paced(sleeps)
+    # when each request went out
+    stamps = [pacer.before("GET", f"{BASE}/v1/company/employees?limit=100") for _ in range(30)]
     assert len(stamps) == 30
     assert all(stamps[i + 15] - stamps[i] >= 1.0 for i in range(30 - 15))
     assert 1.9 < sum(sleeps) < 2.1  # 30 requests at 14 a second take two seconds
 
 
 def test_v2_pacing_follows_the_token_bucket_headers(sleeps: list[float]) -> None:
-    pacer = Pacer()
+    pacer = paced(sleeps)
     response = requests.Response()
     response.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "4"})
-    pacer.observe("/v2/absence-periods", response)
-    pacer.before("v2", "/v2/absence-periods")
-    pacer.before("v2", "/v2/attendance-periods")
+    sent = pacer.before("GET", f"{BASE}/v2/absence-periods")
+    pacer.after("GET", f"{BASE}/v2/absence-periods", response.headers, sent)
+    pacer.before("GET", f"{BASE}/v2/absence-periods")
+    pacer.before("GET", f"{BASE}/v2/attendance-periods")
     assert len(sleeps) == 1
-    assert 0.25 <= sleeps[0] <= 0.27  # one token at 4 a second, plus 5 % margin
+    assert 0.25 <= sleeps[0] <= 0.27  # one token at 4 a second, from when it was sent
 
 
 def test_a_single_missing_attribute_is_named_in_the_singular(personio: rm.Mocker) -> None:
@@ -250,3 +262,28 @@ def test_a_single_missing_attribute_is_named_in_the_singular(personio: rm.Mocker
         "The Personio API credential cannot read the employee attribute team: allow it"
     )
     assert str(caught.value).endswith("or remove it from required_attributes.")
+
+
+def test_endless_5xx_gives_up_after_the_shared_policys_attempts(
+    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+) -> None:
+    personio.get(f"{BASE}/v2/absence-types", status_code=502, text="bad gateway")
+    with pytest.raises(PersonioError, match=r"Personio kept failing \(HTTP 502 for /v2/absence"):
+        sync(CONFIG, streams=["absence_types"])
+    assert len(calls(personio, "GET", "/v2/absence-types")) == 6
+    assert len(sleeps) == 5
+
+
+def test_429s_are_waited_out_for_at_most_15_minutes(
+    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+) -> None:
+    personio.get(
+        f"{BASE}/v1/company/employees",
+        status_code=429,
+        headers={"Retry-After": "120"},
+        json={"success": False},
+    )
+    with pytest.raises(PersonioError, match="HTTP 429"):
+        sync(CONFIG, streams=["employees"])
+    assert sleeps == [120.0] * 7  # an eighth wait would pass 15 minutes
+    assert len(calls(personio, "GET", "/v1/company/employees")) == 8

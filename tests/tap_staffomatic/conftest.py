@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,9 +39,14 @@ class Run:
         return [m["value"] for m in self.messages if m["type"] == "STATE"][-1]
 
 
-def sync(config: dict[str, Any], state: dict | None = None, streams: tuple[str, ...] = ()) -> Run:
+def sync(
+    config: dict[str, Any],
+    state: dict | None = None,
+    streams: tuple[str, ...] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Run:
     """Run the tap once (only ``streams`` if given) and collect its messages."""
-    tap = TapStaffomatic(config=dict(config), state=state, parse_env_config=False)
+    tap = TapStaffomatic(config=dict(config), state=state, parse_env_config=False, sleep=sleep)
     if streams:
         for name, stream in tap.streams.items():
             stream.selected = name in streams
@@ -50,16 +57,18 @@ def sync(config: dict[str, Any], state: dict | None = None, streams: tuple[str, 
 
 
 @pytest.fixture
-def run_tap() -> Callable[..., Run]:
+def run_tap(request: pytest.FixtureRequest) -> Callable[..., Run]:
+    """``sync``; with the tap's waits recorded in ``no_sleep`` when the test asks for it."""
+    if "no_sleep" in request.fixturenames:
+        return functools.partial(sync, sleep=request.getfixturevalue("no_sleep").append)
     return sync
 
 
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Waits of the retries and the pacer, recorded instead of slept."""
-    waits: list[float] = []
-    monkeypatch.setattr("time.sleep", waits.append)
-    return waits
+def no_sleep() -> list[float]:
+    """Waits of the retries and the pacer, recorded instead of slept: pass
+    ``sleep=no_sleep.append`` to ``TapStaffomatic`` (``run_tap`` does)."""
+    return []
 
 
 @pytest.fixture(scope="module")

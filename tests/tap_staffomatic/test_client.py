@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import base64
 import re
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import pytest
 import requests_mock as rm
-from tap_staffomatic.client import MAX_TRIES, Pacer, StaffomaticError, retry_wait
+from tap_staffomatic.client import StaffomaticError
 from tap_staffomatic.tap import TapStaffomatic
+from vendor_http.staffomatic import RETRY, StaffomaticPacer, retry_wait
 
+MAX_TRIES = RETRY.max_attempts
 API = "https://api.test/v3/acme"
 CONFIG = {
     "account": "acme",
@@ -23,9 +27,13 @@ CONFIG = {
 }
 
 
-def read(stream_name: str, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def read(
+    stream_name: str,
+    config: dict[str, Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
     """The records of one stream as the tap emits them (without the Singer messages)."""
-    tap = TapStaffomatic(config=dict(config or CONFIG), parse_env_config=False)
+    tap = TapStaffomatic(config=dict(config or CONFIG), parse_env_config=False, sleep=sleep)
     stream = tap.streams[stream_name]
     rows = (stream.post_process(row, None) for row in stream.get_records(None))
     return [row for row in rows if row is not None]
@@ -125,7 +133,7 @@ def test_a_429_waits_for_retry_after_and_then_carries_on(
         ],
     )
 
-    rows = read("locations")
+    rows = read("locations", sleep=no_sleep.append)
 
     assert [row["id"] for row in rows] == [1]
     assert no_sleep == [7.0]
@@ -144,7 +152,7 @@ def test_server_errors_are_retried_with_growing_waits(
         ],
     )
 
-    rows = read("locations")
+    rows = read("locations", sleep=no_sleep.append)
 
     assert [row["id"] for row in rows] == [1]
     assert len(no_sleep) == 2
@@ -158,7 +166,7 @@ def test_a_server_that_keeps_failing_ends_the_run_with_one_sentence(
     requests_mock.get(f"{API}/locations.json", status_code=500, text="boom")
 
     with pytest.raises(StaffomaticError) as failure:
-        read("locations")
+        read("locations", sleep=no_sleep.append)
 
     assert len(requests_mock.request_history) == MAX_TRIES
     assert str(failure.value) == (
@@ -292,12 +300,10 @@ def test_users_get_the_locations_of_their_departments(requests_mock: rm.Mocker) 
     assert users[0].qs["state"] == ["all"]
 
 
-def test_the_pacer_waits_once_the_window_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pacer_waits_once_the_window_is_full() -> None:
     clock = [100.0]
     waits: list[float] = []
-    monkeypatch.setattr("time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("time.sleep", waits.append)
-    pacer = Pacer(limit=3, seconds=10.0)
+    pacer = StaffomaticPacer(limit=3, seconds=10.0, clock=lambda: clock[0], sleep=waits.append)
 
     for _ in range(3):
         pacer.wait()

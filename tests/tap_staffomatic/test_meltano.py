@@ -45,7 +45,8 @@ def test_meltano_runs_the_tap_into_target_jsonl_and_resumes_from_its_state(
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "meltano.yml", project / "meltano.yml")
-    (project / "tap-staffomatic").symlink_to(ROOT / "tap-staffomatic")
+    for folder in ("vendor-http", "tap-staffomatic"):
+        (project / folder).symlink_to(ROOT / folder)
     env = {key: value for key, value in os.environ.items() if not key.startswith("TAP_")}
     env |= {
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",

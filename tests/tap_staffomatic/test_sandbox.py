@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from vendor_http.pacing import Limit
 
 from sandbox import roster
 
@@ -272,8 +273,7 @@ def test_pacing_keeps_a_long_run_under_the_rate_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The emulator allows 5 requests a second here, the tap paces itself to 4."""
-    monkeypatch.setattr("tap_staffomatic.client.MAX_REQUESTS", 4)
-    monkeypatch.setattr("tap_staffomatic.client.PACING_SECONDS", 1.0)
+    monkeypatch.setattr("vendor_http.staffomatic.LIMIT", Limit(4, 1.0))
     document = state_of(staffomatic)
     document["rate_limit"] = {"requests": 5, "seconds": 1}
     load(staffomatic, document)

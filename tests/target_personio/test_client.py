@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
-from target_personio.client import ATTENDANCE, PersonioClient, Rejected, RunStopped
+from target_personio.client import ATTENDANCE, AnswerLost, PersonioClient, Rejected, RunStopped
+from vendor_http.testing import ManualClock
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -112,7 +114,7 @@ def test_dropped_connections_are_retried() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise httpx.RemoteProtocolError("peer closed connection")
+            raise httpx.ConnectError("connection refused")  # the POST never left
         return created(request)
 
     client, _ = make(handler)
@@ -194,3 +196,106 @@ def test_v2_lists_follow_absolute_next_links() -> None:
 
     client, _ = make(handler)
     assert [t["id"] for t in client.absence_types()] == ["a", "b"]
+
+
+BODY: dict[str, Any] = {
+    "person": {"id": "7"},
+    "type": "WORK",
+    "start": {"date_time": "2026-11-02T08:00:00"},
+    "end": {"date_time": "2026-11-02T12:00:00"},
+}
+DONE: dict[str, Any] = {**BODY, "id": "p-7", "start": {"date_time": "2026-11-02T08:00:00+01:00"}}
+
+
+def lost_posts(count: int, listed: list[dict[str, Any]]) -> Handler:
+    """The first ``count`` POSTs lose their answer; a list shows ``listed``."""
+    posts = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"_data": listed, "_meta": {"links": {}}})
+        posts["n"] += 1
+        if posts["n"] <= count:
+            raise httpx.RemoteProtocolError("peer closed connection")
+        return created(request)
+
+    return handler
+
+
+def test_a_create_whose_answer_was_lost_is_linked_when_personio_has_it() -> None:
+    client, recorder = make(lost_posts(1, [{**DONE, "id": "other", "type": "BREAK"}, DONE]))
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-7"
+    assert recorder.paths().count("POST /v2/attendance-periods") == 1
+    read = recorder.requests[-1]
+    assert read.url.params["person.id"] == "7"
+    assert read.url.params["start.date_time.gte"] == "2026-11-02T08:00:00"
+
+
+def test_a_create_whose_answer_was_lost_is_sent_again_only_when_the_read_finds_nothing() -> None:
+    client, recorder = make(lost_posts(1, []))
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-1"
+    assert recorder.paths()[-3:] == [
+        "POST /v2/attendance-periods",
+        "GET /v2/attendance-periods",
+        "POST /v2/attendance-periods",
+    ]
+
+
+def test_a_create_that_loses_its_answer_twice_is_rejected_for_this_run() -> None:
+    client, recorder = make(lost_posts(2, []))
+    with pytest.raises(AnswerLost) as caught:
+        client.create(ATTENDANCE, BODY, skip_approval=True)
+    assert isinstance(caught.value, Rejected)  # the record fails this run; the next one reads
+    assert "read first" in str(caught.value)
+    assert recorder.paths().count("POST /v2/attendance-periods") == 2
+
+
+def test_a_create_answered_502_is_read_before_anything_is_sent_again() -> None:
+    answers = iter([httpx.Response(502, text="bad gateway")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"_data": [DONE], "_meta": {"links": {}}})
+        return next(answers, None) or created(request)
+
+    client, recorder = make(handler)
+    assert client.create(ATTENDANCE, BODY, skip_approval=True) == "p-7"
+    assert recorder.paths().count("POST /v2/attendance-periods") == 1
+
+
+def test_a_delete_whose_answer_was_lost_is_sent_again() -> None:
+    answers = iter([httpx.RemoteProtocolError("peer closed connection")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = next(answers, None)
+        if error is not None:
+            raise error
+        return httpx.Response(204)
+
+    client, recorder = make(handler)
+    client.delete(ATTENDANCE, "p-9")
+    assert recorder.paths().count("DELETE /v2/attendance-periods/p-9") == 2
+
+
+def test_v2_pacing_counts_the_refill_from_when_the_request_was_sent() -> None:
+    clock = ManualClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        clock.advance(0.1)  # the answer takes 100 ms
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "4"}
+        return httpx.Response(201, json={"_data": {"id": "p"}}, headers=headers)
+
+    recorder = Recorder(handler)
+    client = PersonioClient(
+        "http://personio.test",
+        "id",
+        "secret",
+        "MY_APP",
+        transport=httpx.MockTransport(recorder),
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    client.create(ATTENDANCE, {}, skip_approval=True)
+    # 0.25 s refill and 0.05 s for the way there, counted from the send; 0.1 s passed already
+    assert clock.slept == [pytest.approx(0.2)]

@@ -7,7 +7,9 @@ import time
 
 import httpx
 from sandbox.server import running
-from target_personio.client import PersonioClient, RateWindow, V1Pacer
+from target_personio.client import PersonioClient
+from vendor_http.pacing import Limit, Windows
+from vendor_http.personio import PersonioPacing
 
 EMPLOYEES = "/v1/company/employees"
 
@@ -32,7 +34,7 @@ def most_in_any_window(stamps: list[float], seconds: float) -> int:
     return max(sum(1 for s in stamps if t <= s < t + seconds) for t in stamps)
 
 
-def paced_stamps(clock: FakeClock, pacer: V1Pacer, count: int, path: str) -> list[float]:
+def paced_stamps(clock: FakeClock, pacer: PersonioPacing, count: int, path: str) -> list[float]:
     stamps = []
     for _ in range(count):
         pacer.before("GET", path)
@@ -41,16 +43,16 @@ def paced_stamps(clock: FakeClock, pacer: V1Pacer, count: int, path: str) -> lis
 
 
 def test_rate_window_waits_until_the_oldest_request_leaves_the_window() -> None:
-    window = RateWindow(2, 1.0)
-    window.record(10.0)
-    window.record(10.4)
-    assert window.delay(10.5) == 0.5
-    assert window.delay(11.0) == 0.0
+    window = Windows("v1", [Limit(2, 1.0)])
+    window.take(10_000)  # milliseconds
+    window.take(10_400)
+    assert window.take(10_500)[1] == 0.5
+    assert window.take(11_000)[1] == 0.0
 
 
 def test_employees_list_is_paced_to_at_most_14_requests_in_any_second() -> None:
     clock = FakeClock()
-    pacer = V1Pacer(clock, clock.sleep)
+    pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = paced_stamps(clock, pacer, 50, EMPLOYEES)
     assert stamps[13] == stamps[0]  # a burst of 14 goes out at once
     assert most_in_any_window(stamps, 1.0) == 14
@@ -59,7 +61,7 @@ def test_employees_list_is_paced_to_at_most_14_requests_in_any_second() -> None:
 
 def test_employees_list_is_paced_to_at_most_290_requests_in_any_minute() -> None:
     clock = FakeClock()
-    pacer = V1Pacer(clock, clock.sleep)
+    pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = paced_stamps(clock, pacer, 600, EMPLOYEES)
     assert most_in_any_window(stamps, 60.0) == 290
     assert most_in_any_window(stamps, 1.0) <= 14
@@ -68,7 +70,7 @@ def test_employees_list_is_paced_to_at_most_290_requests_in_any_minute() -> None
 
 def test_all_v1_requests_together_stay_under_1950_a_minute() -> None:
     clock = FakeClock()
-    pacer = V1Pacer(clock, clock.sleep)
+    pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = paced_stamps(clock, pacer, 2000, "/v1/auth")
     assert most_in_any_window(stamps, 60.0) == 1950
     assert stamps[1949] == stamps[0]  # auth calls are not held to the employees' 14 a second
@@ -76,14 +78,14 @@ def test_all_v1_requests_together_stay_under_1950_a_minute() -> None:
 
 def test_v2_requests_are_not_paced_by_the_v1_windows() -> None:
     clock = FakeClock()
-    pacer = V1Pacer(clock, clock.sleep)
+    pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     paced_stamps(clock, pacer, 100, "/v2/attendance-periods")
     assert clock.slept == []
 
 
 def test_pacer_counts_waits_that_the_clock_moved_past() -> None:
     clock = FakeClock()
-    pacer = V1Pacer(clock, clock.sleep)
+    pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     paced_stamps(clock, pacer, 14, EMPLOYEES)
     clock.now += 5.0  # time passed between two runs of requests: no wait needed
     paced_stamps(clock, pacer, 14, EMPLOYEES)

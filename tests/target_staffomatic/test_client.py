@@ -8,12 +8,14 @@ import json
 import httpx
 import pytest
 from target_staffomatic.client import (
+    AnswerLost,
     AuthError,
-    Pacer,
     RejectedError,
     StaffomaticClient,
     UnreachableError,
 )
+from vendor_http.staffomatic import StaffomaticPacer
+from vendor_http.testing import ManualClock
 
 
 def client(handler: httpx.MockTransport, waits: list[float], **kwargs: object) -> StaffomaticClient:
@@ -147,7 +149,7 @@ def test_pacer_keeps_under_the_limit_in_any_window() -> None:
         waits.append(seconds)
         now[0] += seconds
 
-    pacer = Pacer(3, 10.0, clock=lambda: now[0], sleep=sleep)
+    pacer = StaffomaticPacer(3, 10.0, clock=lambda: now[0], sleep=sleep)
     for _ in range(7):
         pacer.wait()
     assert waits == [10.0, 10.0]
@@ -156,3 +158,47 @@ def test_pacer_keeps_under_the_limit_in_any_window() -> None:
 def test_missing_credentials_are_one_sentence() -> None:
     with pytest.raises(AuthError, match="set api_token, or email and password"):
         StaffomaticClient("https://api.example/v3", "demo")
+
+
+def test_a_lost_answer_to_a_create_is_a_rejected_record_of_its_own_kind() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(504)
+
+    api = client(httpx.MockTransport(handle), [])
+    with api, pytest.raises(AnswerLost) as lost:
+        api.request("POST", "/locations/1/users.json", json={})
+    assert isinstance(lost.value, RejectedError)
+    assert (lost.value.status, lost.value.method) == (504, "POST")
+    assert api.requests == 1
+
+
+def test_requests_are_paced_to_staffomatics_documented_limit() -> None:
+    clock = ManualClock()
+    seen: list[float] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(clock())
+        return httpx.Response(200, json={})
+
+    api = StaffomaticClient(
+        "https://api.example/v3",
+        "demo",
+        api_token="t",
+        transport=httpx.MockTransport(handle),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    with api:
+        for _ in range(501):
+            api.get("/account.json")
+    assert clock.slept == [10.0]
+    assert seen[-1] - seen[0] == 10.0
+
+
+def test_a_create_answered_503_or_429_was_not_done_and_is_sent_again() -> None:
+    answers = [httpx.Response(503), httpx.Response(429), httpx.Response(200, json={"id": 9})]
+    waits: list[float] = []
+    with client(httpx.MockTransport(lambda r: answers.pop(0)), waits) as api:
+        assert api.request("POST", "/locations/1/absences.json", json={}) == {"id": 9}
+    assert api.requests == 3
+    assert len(waits) == 2

@@ -1,0 +1,1 @@
+"""The HTTP policy shared by the Personio and Staffomatic plugins (see README.md)."""
