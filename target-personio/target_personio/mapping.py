@@ -18,6 +18,7 @@ Time conventions (see the README):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -67,7 +68,7 @@ class Period:
         }
 
 
-def attendance_body(person_id: str, slot: dict[str, str]) -> dict[str, Any]:
+def attendance_body(person_id: str, slot: Mapping[str, str]) -> dict[str, Any]:
     """The POST/PATCH body of ``/v2/attendance-periods`` for one slot."""
     return {
         "person": {"id": person_id},
@@ -210,7 +211,7 @@ def absence_key(body: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def attendance_key(person_id: str, slot: dict[str, str]) -> tuple[str, str, str, str]:
+def attendance_key(person_id: str, slot: Mapping[str, str]) -> tuple[str, str, str, str]:
     return (person_id, slot["type"], slot["start"][:19], slot["end"][:19])
 
 
