@@ -46,6 +46,22 @@ def _retry(retry: Retry) -> dict[str, Any]:
     }
 
 
+def _entry(ledger: Ledger, run: RunInfo) -> dict[str, Any]:
+    entry = _header(ledger, run)
+    logged = ledger.actions(run.id, only=("fail", "skip"))
+    entry["failures"] = [_row(a) for a in logged if a.action == "fail"]
+    entry["skips"] = [_row(a) for a in logged if a.action == "skip"]
+    return entry
+
+
+def run_data(ledger: Ledger, run_id: int) -> dict[str, Any]:
+    """One run, with its failures and skips (the report of that run alone)."""
+    run = ledger.run(run_id)
+    if run is None:
+        raise LedgerError(f"The sync ledger at {ledger.url} has no run {run_id}.")
+    return _entry(ledger, run)
+
+
 def report_data(
     ledger: Ledger, *, since: datetime | None = None, target: str | None = None
 ) -> dict[str, Any]:
@@ -55,13 +71,7 @@ def report_data(
         scope = f" for {target}" if target else ""
         when = f" since {since.isoformat()}" if since else ""
         raise LedgerError(f"The sync ledger at {ledger.url} has no runs{scope}{when}.")
-    result = []
-    for run in reversed(found):
-        entry = _header(ledger, run)
-        logged = ledger.actions(run.id, only=("fail", "skip"))
-        entry["failures"] = [_row(a) for a in logged if a.action == "fail"]
-        entry["skips"] = [_row(a) for a in logged if a.action == "skip"]
-        result.append(entry)
+    result = [_entry(ledger, run) for run in reversed(found)]
     return {
         "ledger": ledger.url,
         "runs": result,
@@ -131,29 +141,44 @@ def _show_time(value: str | None) -> str:
 
 
 def _run_lines(run: dict[str, Any], title: str) -> list[str]:
-    lines = [
+    return [
         f"{title} {run['id']}: {run['target']}",
+        *_detail_lines(run),
+        *_count_lines(run["counts"]),
+    ]
+
+
+def _detail_lines(run: dict[str, Any]) -> list[str]:
+    return [
         f"  started   {_show_time(run['started_at'])}",
         f"  finished  {_show_time(run['finished_at'])}",
         f"  dry run   {'yes' if run['dry_run'] else 'no'}",
         f"  status    {run['status']}{STATUS_NOTES.get(run['status'], '')}",
         "",
     ]
-    counts: dict[str, dict[str, int]] = run["counts"]
-    if not counts:
-        return [*lines, "No records were processed.", ""]
-    seen = [a for a in ACTIONS if any(a in per for per in counts.values())]
+
+
+def _count_lines(
+    counts: dict[str, dict[str, int]], always: tuple[str, ...] = (), total: bool = True
+) -> list[str]:
+    """One row per entity: the ``always`` columns, then every other action that occurred."""
+    if not any(counts.values()):
+        return ["No records were processed.", ""]
+    order = [*ACTIONS, *(a for a in always if a not in ACTIONS)]
+    seen = [a for a in order if a in always or any(per.get(a) for per in counts.values())]
     rows: list[list[Any]] = [
-        [entity, *(per.get(a, 0) for a in seen), sum(per.values())]
+        [entity, *(per.get(a, 0) for a in seen), *([sum(per.values())] if total else [])]
         for entity, per in counts.items()
     ]
-    return [*lines, *table(["entity", *seen, "total"], rows), ""]
+    return [*table(["entity", *seen, *(["total"] if total else [])], rows), ""]
 
 
-def _action_lines(title: str, rows: list[dict[str, Any]]) -> list[str]:
+def _action_lines(title: str, rows: list[dict[str, Any]], shown: int | None = None) -> list[str]:
     if not rows:
         return []
-    body = [[r["entity"], r["source_id"], r["dest_id"], r["reason"]] for r in rows]
+    if shown == 0:
+        return [f"{title} ({len(rows)})", ""]
+    body = [[r["entity"], r["source_id"], r["dest_id"], r["reason"]] for r in rows[:shown]]
     headers = ["entity", "source id", "destination id", "reason"]
     return [f"{title} ({len(rows)})", *table(headers, body), ""]
 
@@ -195,4 +220,38 @@ def render_plan(data: dict[str, Any]) -> str:
                     *table(["source id", "destination id", "reason"], body),
                     "",
                 ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+SUMMARY_COLUMNS = ("create", "update", "approve", "delete", "skip", "fail", "unchanged")
+"""The columns a run summary always shows (other actions appear when they occurred)."""
+SUMMARY_ROWS = 30
+"""Failures and skips listed in a run summary; the report lists them all."""
+
+
+def render_summary(
+    run: dict[str, Any],
+    *,
+    unchanged: dict[str, int] | None = None,
+    notes: list[str] | None = None,
+    limit: int = SUMMARY_ROWS,
+) -> str:
+    """The summary a target prints at the end of a run: the report of that run (``run_data``)
+    with the records it left unchanged, its notes, and at most ``limit`` failures and skips."""
+    if run["dry_run"]:
+        title = f"Dry run of {run['target']} (nothing written), run {run['id']}"
+    else:
+        title = f"{run['target']} run {run['id']}"
+    counts = {entity: dict(per) for entity, per in run["counts"].items()}
+    for entity, count in (unchanged or {}).items():
+        counts.setdefault(entity, {})["unchanged"] = count
+    counts = dict(sorted(counts.items()))
+    failures, skips = run["failures"], run["skips"]
+    lines = [title, *_detail_lines(run), *_count_lines(counts, SUMMARY_COLUMNS, total=False)]
+    lines += _action_lines("Failures", failures, limit)
+    lines += _action_lines("Skips", skips, max(0, limit - len(failures)))
+    hidden = len(failures) + len(skips) - limit
+    if hidden > 0:
+        lines += [f"... and {hidden} more: see `sync-ledger report`", ""]
+    lines += notes or []
     return "\n".join(lines).rstrip() + "\n"
