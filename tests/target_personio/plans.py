@@ -118,3 +118,13 @@ def _flat(body: dict[str, Any]) -> dict[str, Any]:
         if name in body:
             flat[name] = body[name]["date_time"]
     return flat
+
+
+def steps(plan: Plan) -> list[str]:
+    """The actions of the ops that reach a destination record (sent, or a found one linked)."""
+    return [op.action for op in plan.ops if op.sends or op.record_id is not None]
+
+
+def rows(plan: Plan) -> list[tuple[str, str]]:
+    """The run-log rows the plan makes once every op took effect: (action, reason)."""
+    return [(op.action, op.reason or plan.reason) for op in plan.ops if op.log]

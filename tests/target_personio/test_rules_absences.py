@@ -12,6 +12,8 @@ from sync_ledger import Link
 from target_personio.rules import AbsenceLookups, AbsenceTypes, People, plan_absence
 from target_personio.rules.absences import AbsenceWindow, plan_vanished_absences
 
+from tests.target_personio.plans import rows, steps
+
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
 USERS = {"501": ("1001", "anna@x.example"), "502": ("1002", "")}
@@ -141,7 +143,11 @@ def test_an_absence_moved_to_another_person_is_deleted_and_created_again() -> No
     assert first is not None
     plan = plan_absence(dict(VACATION, user_id=502), link_of(first), lookups())
     assert plan is not None
-    assert [(op.action, op.method) for op in plan.ops] == [("delete", "DELETE"), ("create", "POST")]
+    assert [(op.action, op.method) for op in plan.ops[:2]] == [
+        ("delete", "DELETE"),
+        ("create", "POST"),
+    ]
+    assert rows(plan) == [("update", "the absence moved to another person")]
     assert plan.ops[0].target(plan.ids) == "/v2/absence-periods/p-1"
     assert plan.ops[1].body["person"] == {"id": "1002"}
 
@@ -151,7 +157,9 @@ def test_a_declined_absence_loses_its_period_and_its_link() -> None:
     assert first is not None
     plan = plan_absence(dict(VACATION, state="declined"), link_of(first), lookups())
     assert plan is not None
-    [op] = plan.ops
+    assert steps(plan) == ["delete"]
+    assert rows(plan) == [("delete", "the absence was declined")]
+    op = plan.ops[0]
     assert (op.action, op.target(plan.ids)) == ("delete", "/v2/absence-periods/p-1")
     assert plan.drop_link
     assert plan.reason == "the absence was declined"

@@ -16,7 +16,7 @@ from sync_ledger import Link
 from target_personio import mapping
 from target_personio.rules import People, TimerLookups, plan_timer, plan_vanished_timers
 
-from tests.target_personio.plans import Book
+from tests.target_personio.plans import Book, rows, steps
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
@@ -85,11 +85,12 @@ def test_a_new_two_break_timer_creates_five_periods_in_timeline_order() -> None:
     book = Book()
     plan = plan_timer(TWO_BREAKS, None, lookups())
     assert plan is not None
-    assert [(op.action, op.method, op.path) for op in plan.ops] == [
+    writes = plan.ops[:5]
+    assert [(op.action, op.method, op.path) for op in writes] == [
         ("create", "POST", "/v2/attendance-periods")
     ] * 5
-    assert all(op.params == {"skip_approval": "true"} for op in plan.ops)
-    assert plan.reason == "5 periods"
+    assert all(op.params == {"skip_approval": "true"} for op in writes)
+    assert rows(plan) == [("create", "5 periods")]  # one timer, one record action
     outcome = book.run(plan)
     assert book.rows("1001") == FIVE
     link = outcome.link
@@ -137,10 +138,10 @@ def test_periods_found_in_personio_are_linked_not_created() -> None:
     }
     plan = plan_timer(TWO_BREAKS, None, lookups(found))
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["link"] * 3 + ["create"] * 2
+    assert steps(plan) == ["link"] * 3 + ["create"] * 2
     assert [op.record_id for op in plan.ops[:3]] == existing
     assert not any(op.sends for op in plan.ops[:3])
-    assert plan.reason == "5 periods, 3 found in Personio and linked again"
+    assert rows(plan) == [("create", "5 periods, 3 found in Personio and linked again")]
     outcome = book.run(plan)
     assert outcome.sent == ["POST /v2/attendance-periods"] * 2
     assert book.rows("1001") == FIVE
@@ -155,7 +156,8 @@ def test_a_timer_wholly_found_in_personio_sends_nothing() -> None:
     plan = plan_timer(timer(2, "2024-10-28 22:00", "2024-10-29 06:00"), None, lookups(found))
     assert plan is not None
     assert not plan.writes
-    assert [op.action for op in plan.ops] == ["link"]
+    assert steps(plan) == ["link"]
+    assert rows(plan) == [("link", "1 period, 1 found in Personio and linked again")]
     outcome = book.run(plan)
     assert outcome.link is not None
     assert outcome.link.dest_id == existing
@@ -178,8 +180,8 @@ def test_a_break_added_later_moves_one_period_and_creates_two() -> None:
     )
     plan = plan_timer(changed, link, lookups())
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["update", "create", "create"]
-    assert plan.reason == "3 periods"
+    assert steps(plan) == ["update", "create", "create"]
+    assert rows(plan) == [("update", "3 periods")]
     outcome = book.run(plan, link)
     assert outcome.sent[0] == f"PATCH /v2/attendance-periods/{first_id}"
     assert book.rows("1001") == [
@@ -200,7 +202,7 @@ def test_breaks_removed_later_delete_the_extra_periods_and_move_the_first() -> N
     link = synced(book, TWO_BREAKS)
     plan = plan_timer(timer(1, "2024-10-29 07:00", "2024-10-29 15:00"), link, lookups())
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["delete"] * 4 + ["update"]
+    assert steps(plan) == ["delete"] * 4 + ["update"]
     outcome = book.run(plan, link)
     assert book.rows("1001") == [("WORK", "2024-10-29T07:00:00", "2024-10-29T15:00:00")]
     assert outcome.link is not None
@@ -227,8 +229,8 @@ def test_a_shifted_timer_moves_every_period_without_one_overlapping_another(hour
     link = synced(book, TWO_BREAKS)
     plan = plan_timer(shifted(hours), link, lookups())
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["update"] * 5
-    starts = [op.body["start"]["date_time"] for op in plan.ops]
+    assert steps(plan) == ["update"] * 5
+    starts = [op.body["start"]["date_time"] for op in plan.ops if op.sends]
     # later: last-first; earlier: first-first
     assert starts == sorted(starts, reverse=hours > 0)
     outcome = book.run(plan, link)
@@ -285,7 +287,7 @@ def test_a_plan_stopped_halfway_leaves_a_link_with_each_period_where_it_really_i
     book.refuse = set()
     retry = plan_timer(shifted(1), outcome.link, lookups())
     assert retry is not None
-    assert [op.action for op in retry.ops] == ["update"] * 3
+    assert steps(retry) == ["update"] * 3
     done = book.run(retry, outcome.link)
     assert not done.failed
     assert sorted(book.rows("1001")) == sorted((k, _shift(s, 1), _shift(e, 1)) for k, s, e in FIVE)
@@ -302,7 +304,7 @@ def test_a_new_timer_refused_halfway_links_the_periods_created_so_far() -> None:
     assert [p["id"] for p in outcome.link.data["periods"]] == sorted(book.periods)
     retry = plan_timer(TWO_BREAKS, outcome.link, lookups())
     assert retry is not None
-    assert [op.action for op in retry.ops] == ["create"] * 3
+    assert steps(retry) == ["create"] * 3
     book.run(retry, outcome.link)
     assert book.rows("1001") == FIVE
 
@@ -319,8 +321,8 @@ def test_a_timer_no_longer_verified_loses_its_periods_and_its_link() -> None:
     link = synced(book, TWO_BREAKS)
     plan = plan_timer(dict(TWO_BREAKS, state="stopped"), link, lookups())
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["delete"] * 5
-    assert plan.reason == "the timer is not verified"
+    assert steps(plan) == ["delete"] * 5
+    assert rows(plan) == [("delete", "the timer is not verified")]
     assert plan.drop_link
     assert link is not None
     assert plan.dest_id == link.dest_id
@@ -346,7 +348,8 @@ def test_a_timer_moved_to_another_person_is_deleted_then_created_for_the_new_one
     link = synced(book, TWO_BREAKS)
     plan = plan_timer(dict(TWO_BREAKS, user_id=502), link, lookups())
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["delete"] * 5 + ["create"] * 5
+    assert steps(plan) == ["delete"] * 5 + ["create"] * 5
+    assert rows(plan) == [("delete", "the timer moved to another person"), ("create", "5 periods")]
     outcome = book.run(plan, link)
     assert book.rows("1001") == []
     assert book.rows("1002") == FIVE
@@ -393,7 +396,7 @@ def test_stopped_timers_are_planned_when_verification_is_not_required() -> None:
     record = timer(11, "2024-10-29 15:00", "2024-10-29 17:00", state="stopped")
     plan = plan_timer(record, None, lookups(only_verified=False))
     assert plan is not None
-    assert [op.action for op in plan.ops] == ["create"]
+    assert steps(plan) == ["create"]
 
 
 def test_skip_approval_false_leaves_periods_for_approval() -> None:

@@ -86,6 +86,9 @@ class Op:
     """The existing destination record this op concerns, when the rules know it (a ``link``)."""
     drops: tuple[str, ...] = ()
     """Slots emptied when this op succeeded (the record it deleted)."""
+    log: bool = True
+    """False: the op takes effect but logs no row of its own (one of several writes that make
+    one record action, logged once by a later op without ``method``)."""
 
     def __post_init__(self) -> None:
         if self.action not in WRITE_ACTIONS:

@@ -36,12 +36,14 @@ from target_personio.rules.common import (
     approval,
     link_or_create,
     nothing_found,
+    quietly,
     removal,
 )
 from target_personio.rules.people import AbsenceTypes, People
 
 VANISHED = "the absence no longer exists in Staffomatic"
 NO_TIMES = "the absence has no start or no end"
+MOVED_PERSON = "the absence moved to another person"
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,11 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
         plan.ops = [link_or_create(Unlinked(look.found), key, DEST, ABSENCE_PATH, body, params)]
     elif link.data.get("person") != person:
         plan.ids = {"old": link.dest_id}
-        plan.ops = [
+        writes = [
             Op(DELETE, "DELETE", f"{ABSENCE_PATH}/{{old}}", drops=("old",)),
             Op(CREATE, "POST", ABSENCE_PATH, body, params),
         ]
+        plan.ops = quietly(writes, UPDATE, MOVED_PERSON)
     else:
         # PATCH with skip_approval approves a period that was sent pending.
         newly_approved = approved and not link.data.get("approved")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sync_ledger import Link
@@ -43,6 +44,12 @@ class Unlinked:
         return None
 
 
+def quietly(ops: Iterable[Op], action: str, reason: str) -> list[Op]:
+    """Several writes that make one record action: the run log gets one row, once all of them
+    took effect (an op that sends nothing and only records)."""
+    return [*(replace(op, log=False) for op in ops), Op(action, reason=reason)]
+
+
 def linked_ids(plans: Iterable[Plan]) -> set[str]:
     """The found periods the plans link (the caller no longer offers them to other records)."""
     return {str(op.record_id) for plan in plans for op in plan.ops if op.action == LINK}
@@ -71,7 +78,8 @@ def removal(entity: str, source_id: str, path: str, link: Link, reason: str) -> 
     else:
         doomed = {f"d{n}": str(p["id"]) for n, p in enumerate(periods) if p.get("id")}
         data["periods"] = [dict(p, id=Ref(f"d{n}")) for n, p in enumerate(periods)]
-    ops = [Op(DELETE, "DELETE", f"{path}/{{{slot}}}", drops=(slot,)) for slot in doomed]
+    deletes = [Op(DELETE, "DELETE", f"{path}/{{{slot}}}", drops=(slot,)) for slot in doomed]
+    ops = quietly(deletes, DELETE, reason)
     ids: dict[str, DestId] = {DEST: link.dest_id, **doomed} if link.dest_id else dict(doomed)
     return Plan(
         entity,

@@ -17,7 +17,16 @@ from zoneinfo import ZoneInfo
 
 from sync_ledger import Link, fingerprint
 from sync_ledger.engine import DEST, LinkPlan, Op, Plan, Ref
-from sync_ledger.engine.vocabulary import DELETE, FAIL, LINK, SKIP, UNCHANGED, UPDATE, WORK_TIMERS
+from sync_ledger.engine.vocabulary import (
+    CREATE,
+    DELETE,
+    FAIL,
+    LINK,
+    SKIP,
+    UNCHANGED,
+    UPDATE,
+    WORK_TIMERS,
+)
 
 from target_personio import mapping
 from target_personio.rules.common import (
@@ -28,6 +37,7 @@ from target_personio.rules.common import (
     approval,
     link_or_create,
     nothing_found,
+    quietly,
     removal,
 )
 from target_personio.rules.people import People
@@ -107,11 +117,13 @@ def _new(
         for n, slot in enumerate(slots)
     ]
     periods = [{"id": Ref(f"p{n}"), **slot} for n, slot in enumerate(slots)]
+    action = CREATE if any(op.sends for op in ops) else LINK
+    reason = _count(slots, ops)
     return Plan(
         WORK_TIMERS,
         tid,
-        ops=ops,
-        reason=_count(slots, ops),
+        ops=quietly(ops, action, reason),
+        reason=reason,
         link=LinkPlan(fp, _data(person, starts_at, periods)),
         dest_slot="p0",
     )
@@ -163,7 +175,10 @@ def _changed(
     data = LinkPlan(fp, _data(person, starts_at, entries))
     if not ops:
         return Plan(WORK_TIMERS, tid, outcome=UNCHANGED, link=data, ids=ids)
-    return Plan(WORK_TIMERS, tid, ops=ops, reason=_count(slots, ops), link=data, ids=ids)
+    reason = _count(slots, ops)
+    return Plan(
+        WORK_TIMERS, tid, ops=quietly(ops, UPDATE, reason), reason=reason, link=data, ids=ids
+    )
 
 
 def _data(person: str, starts_at: datetime, periods: list[dict[str, Any]]) -> dict[str, Any]:
