@@ -27,7 +27,7 @@ def timer_plan() -> Plan:
 def test_writes_that_make_one_record_action_are_logged_once(ledger: Ledger) -> None:
     rec = recorder(ledger)
     plan = timer_plan()
-    ids = {"p0": "a", "p1": "b", "p2": "c"}
+    ids: dict[str, int | str] = {"p0": "a", "p1": "b", "p2": "c"}
     rec.record(Applied(plan, done=[(op, None) for op in plan.ops], ids=ids))
     rec.run.finish()
     (row,) = ledger.actions(rec.run.id)
