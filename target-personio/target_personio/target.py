@@ -10,16 +10,12 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
 from sync_ledger import LedgerError
-from sync_ledger.targets import (
-    SentenceTarget,
-    UnreadableRecord,
-    absence_source_problem,
-    base_url_problem,
-)
+from sync_ledger.targets import SentenceTarget, UnreadableRecord
 from typing_extensions import override
 
 from target_personio.client import RunStopped
-from target_personio.run import SyncRun, credentials
+from target_personio.run import SyncRun
+from target_personio.settings import check_settings
 from target_personio.sinks import (
     NO_KEY,
     AbsencesSink,
@@ -178,7 +174,7 @@ class TargetPersonio(SentenceTarget):
             self.logger.warning("%s %s skipped: %s", stream, sid, reason)
             if isinstance(sink, _WindowSink) and getattr(sink, "active", True):
                 sink.mark_seen(sid)
-                self.sync.record(sink.entity, sid, "skip", reason)
+                self.sync.skip(sink.entity, sid, reason)
 
     @override
     def process_endofpipe(self) -> None:
@@ -189,17 +185,3 @@ class TargetPersonio(SentenceTarget):
             self.sync.fail()
             raise
         self.sync.finish()
-
-
-def check_settings(config: dict[str, Any]) -> None:
-    """Stop at once, with one sentence, on a setting that cannot work."""
-    base_url = str(config.get("base_url") or "https://api.personio.de")
-    problem = absence_source_problem(config) or base_url_problem(
-        base_url, "https://api.personio.de"
-    )
-    if problem:
-        raise RunStopped(problem)
-    for key in ("settle_minutes", "retry_days"):
-        if int(config.get(key, 0)) < 0:
-            raise RunStopped(f"{key} is negative; set it to zero or more.")
-    credentials(config)
