@@ -193,11 +193,11 @@ class WorkTimersSink(_WindowSink):
 
     @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
-        return self.sync.plan_timers(records)
+        return self.sync.planner.plan_timers(records)
 
     @override
     def vanished(self, seen: set[str]) -> list[Plan]:
-        return self.sync.vanished_timers(seen)
+        return self.sync.planner.vanished_timers(seen)
 
 
 class AbsencesSink(_WindowSink):
@@ -222,8 +222,8 @@ class AbsencesSink(_WindowSink):
 
     @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
-        return self.sync.plan_absences(records)
+        return self.sync.planner.plan_absences(records)
 
     @override
     def vanished(self, seen: set[str]) -> list[Plan]:
-        return self.sync.vanished_absences(seen)
+        return self.sync.planner.vanished_absences(seen)
