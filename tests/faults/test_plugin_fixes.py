@@ -19,7 +19,7 @@ import pytest
 from sync_ledger import targets
 from sync_ledger.targets import text_problem
 from target_personio import mapping
-from target_staffomatic import planning
+from target_staffomatic import rules
 
 SCHEMA = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
 
@@ -51,7 +51,7 @@ def test_target_staffomatic_refuses_an_absence_that_ends_before_it_starts() -> N
         "ends_at": "2030-05-03T00:00:00",
     }
     with pytest.raises(ValueError, match="ends before it starts"):
-        planning.read_absence(record, {}, datetime(2031, 1, 1).date())
+        rules.read_absence(record, {}, datetime(2031, 1, 1).date())
 
 
 def test_target_personio_skips_a_timer_without_start_instead_of_ignoring_it() -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_ledger import Link
-from target_staffomatic.planning import (
+from target_staffomatic.rules import (
     AbsenceIn,
     Lookups,
     Rules,

@@ -1,9 +1,12 @@
 """One engine under both targets: pure rules plan, one applier sends, one recorder records.
 
-:mod:`~sync_ledger.engine.plan` is the contract (the data a plan is made of);
-:mod:`~sync_ledger.engine.vocabulary` the names both targets record.
+- :mod:`~sync_ledger.engine.plan`: the contract, the data a plan is made of;
+- :mod:`~sync_ledger.engine.vocabulary`: the names both targets record;
+- :mod:`~sync_ledger.engine.apply`: runs plans against a destination the target provides;
+- :mod:`~sync_ledger.engine.record`: run log, links, retry queue, counts, and the summary.
 """
 
+from sync_ledger.engine.apply import ABSENT, Applied, Applier, Destination, Found, stop_error
 from sync_ledger.engine.plan import (
     DEST,
     AnswerLost,
@@ -17,17 +20,25 @@ from sync_ledger.engine.plan import (
     fill_data,
     fill_path,
 )
+from sync_ledger.engine.record import Recorder
 
 __all__ = [
+    "ABSENT",
     "DEST",
     "AnswerLost",
+    "Applied",
+    "Applier",
     "DestId",
+    "Destination",
+    "Found",
     "LinkPlan",
     "Op",
     "Plan",
+    "Recorder",
     "Ref",
     "UnfilledSlot",
     "advance",
     "fill_data",
     "fill_path",
+    "stop_error",
 ]

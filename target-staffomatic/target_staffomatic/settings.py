@@ -1,0 +1,240 @@
+"""The target's settings, declared once: the JSON schema (types, defaults, enums and ranges)
+and the typed :class:`Settings` built from the config the SDK validated against it.
+
+The SDK fills in the schema's defaults when it validates the config; :meth:`Settings.from_config`
+takes a value left null from the schema too, so no default is written anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from singer_sdk import typing as th
+from sync_ledger.targets import absence_source_problem, base_url_problem
+
+from target_staffomatic.rules import DEPARTMENT_SOURCES, SYNC_FIELDS, Rules
+
+DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
+MAP = th.ObjectType(additional_properties=th.CustomType({"type": ["integer", "string"]}))
+
+
+class StopRun(Exception):
+    """A problem a person must fix (settings, credentials, Staffomatic unreachable)."""
+
+
+def _setting(name: str, kind: Any, description: str, **kwargs: Any) -> th.Property[Any]:
+    return th.Property(name, kind, description=description, **kwargs)
+
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    _setting("account", th.StringType, "Staffomatic account subdomain.", required=True),
+    _setting("email", th.StringType, "E-mail of the Staffomatic API user (Basic auth)."),
+    _setting("password", th.StringType, "Password of that user.", secret=True),
+    _setting(
+        "api_token",
+        th.StringType,
+        "Staffomatic token (Bearer), instead of e-mail and password.",
+        secret=True,
+    ),
+    _setting(
+        "base_url",
+        th.StringType,
+        "API root ending in /v3; https except on loopback.",
+        default=DEFAULT_BASE_URL,
+    ),
+    _setting(
+        "user_agent",
+        th.StringType,
+        "'AppName (contact e-mail)'; default: target-staffomatic (<email>).",
+    ),
+    _setting(
+        "ledger_url",
+        th.StringType,
+        "SQLAlchemy URL of the sync ledger; default: sync-ledger.db in the Meltano project.",
+    ),
+    _setting(
+        "dry_run", th.BooleanType, "Plan and record everything, write nothing.", default=False
+    ),
+    _setting(
+        "absence_source",
+        th.StringType,
+        "Master of absences: personio (synced here) or staffomatic (ignored here).",
+        default="personio",
+    ),
+    _setting("invite_users", th.BooleanType, "Invite users when they are created.", default=False),
+    _setting(
+        "lock_before_hire_date",
+        th.BooleanType,
+        "Keep users locked until their hire date.",
+        default=True,
+    ),
+    _setting(
+        "lock_after_last_day",
+        th.BooleanType,
+        "Lock users after their last working day or when inactive.",
+        default=True,
+    ),
+    _setting(
+        "mirror_absence_approval",
+        th.BooleanType,
+        "Approve absences approved in Personio (else they stay new).",
+        default=True,
+    ),
+    _setting("location_map", MAP, "Personio office name -> Staffomatic location id or name."),
+    _setting("default_location_id", th.IntegerType, "Location for offices that match none."),
+    _setting("department_map", MAP, "Personio department/team name -> department id or name."),
+    _setting(
+        "department_source",
+        th.StringType,
+        "User department from: department or team.",
+        default="department",
+        allowed_values=list(DEPARTMENT_SOURCES),
+    ),
+    _setting(
+        "sync_fields",
+        th.ArrayType(th.StringType(allowed_values=list(SYNC_FIELDS))),
+        "Optional owned fields: max_vacation_days, max_hours_per_month, departments.",
+        default=list(SYNC_FIELDS),
+    ),
+    _setting("absence_type_map", MAP, "Personio absence type name -> Staffomatic type name or id."),
+    _setting(
+        "create_missing_absence_types",
+        th.BooleanType,
+        "Create missing absence types instead of holding their absences back.",
+        default=False,
+    ),
+    _setting("time_zone", th.StringType, "IANA time zone; default: the Staffomatic account's."),
+    _setting(
+        "absence_window_past_days",
+        th.IntegerType(minimum=0),
+        "Days before today in the absence window (as in tap-personio).",
+        default=60,
+    ),
+    _setting(
+        "absence_window_future_days",
+        th.IntegerType(minimum=0),
+        "Days after today in the absence window (as in tap-personio).",
+        default=365,
+    ),
+    _setting(
+        "retry_days",
+        th.IntegerType(minimum=0),
+        "Days a rejected record is retried before giving up.",
+        default=7,
+    ),
+    _setting(
+        "max_parallel_writes",
+        th.IntegerType(minimum=1),
+        "Write requests in flight at once.",
+        default=4,
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the target, typed (see :data:`CONFIG_SCHEMA` for what each means)."""
+
+    account: str
+    email: str | None
+    password: str | None
+    api_token: str | None
+    base_url: str
+    user_agent: str | None
+    ledger_url: str | None
+    dry_run: bool
+    absence_source: str
+    invite_users: bool
+    lock_before_hire_date: bool
+    lock_after_last_day: bool
+    mirror_absence_approval: bool
+    location_map: Mapping[str, int | str]
+    default_location_id: int | None
+    department_map: Mapping[str, int | str]
+    department_source: str
+    sync_fields: frozenset[str]
+    absence_type_map: Mapping[str, int | str]
+    create_missing_absence_types: bool
+    time_zone: str | None
+    absence_window_past_days: int
+    absence_window_future_days: int
+    retry_days: int
+    max_parallel_writes: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings of a config the SDK validated (a null value takes the schema's default)."""
+        declared = CONFIG_SCHEMA["properties"]
+        values = {}
+        for item in fields(cls):
+            value = config.get(item.name)
+            if value is None:
+                value = declared[item.name].get("default")
+            values[item.name] = _typed(item.name, value)
+        return cls(**values)
+
+    def check(self) -> None:
+        """Stop with one sentence for a setting the schema cannot judge alone."""
+        problem = absence_source_problem({"absence_source": self.absence_source})
+        if problem:
+            raise StopRun(problem)
+        if not self.api_token and not (self.email and self.password):
+            raise StopRun(
+                "Staffomatic credentials are missing: set api_token, or email and password, of "
+                "the Staffomatic API user."
+            )
+        problem = base_url_problem(self.base_url, DEFAULT_BASE_URL)
+        if problem:
+            raise StopRun(problem)
+        if self.time_zone:
+            self.zone(self.time_zone)
+
+    @staticmethod
+    def zone(name: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError):
+            raise StopRun(
+                f"time_zone '{name}' is not a known IANA time zone: use e.g. Europe/Berlin."
+            ) from None
+
+    @property
+    def agent(self) -> str:
+        """The User-Agent header (Staffomatic asks for a name and a contact)."""
+        if self.user_agent:
+            return self.user_agent
+        return f"target-staffomatic ({self.email})" if self.email else "target-staffomatic"
+
+    def rules(self, zone: ZoneInfo, today: date) -> Rules:
+        """What the sync rules need of these settings."""
+        return Rules(
+            time_zone=zone,
+            today=today,
+            invite_users=self.invite_users,
+            lock_before_hire_date=self.lock_before_hire_date,
+            lock_after_last_day=self.lock_after_last_day,
+            mirror_absence_approval=self.mirror_absence_approval,
+            location_map=self.location_map,
+            default_location_id=self.default_location_id,
+            department_map=self.department_map,
+            department_source=self.department_source,
+            sync_fields=self.sync_fields,
+            absence_type_map=self.absence_type_map,
+            create_missing_absence_types=self.create_missing_absence_types,
+        )
+
+
+def _typed(name: str, value: Any) -> Any:
+    if name == "sync_fields":
+        return frozenset(value or ())
+    if name.endswith("_map"):
+        return dict(value or {})
+    if name in ("account", "base_url", "absence_source", "department_source"):
+        return str(value)
+    if name == "default_location_id":
+        return None if value is None else int(value)
+    return value
