@@ -4,7 +4,7 @@ look-ups and the ledger links, then the pure rules (:mod:`target_personio.rules`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sync_ledger import Link
@@ -24,6 +24,7 @@ from target_personio.rules import (
 )
 from target_personio.rules.absences import AbsenceWindow
 from target_personio.rules.common import linked_ids
+from target_personio.settings import Settings
 
 TIMERS = WORK_TIMERS
 ABSENCES = STAFFOMATIC_ABSENCES
@@ -34,22 +35,21 @@ class Planner:
 
     def __init__(
         self,
-        config: Mapping[str, Any],
+        settings: Settings,
         lookups: Lookups,
         links: Callable[[str], Mapping[str, Link]],
     ) -> None:
-        self.config = config
+        self.settings = settings
         self.lookups = lookups
         self.links = links
         """The ledger links of an entity, kept in step with what the run records."""
-        self.start_date = start_date(config.get("start_date"))
-        self.retry_days = int(config.get("retry_days", 7))
 
     def window_start(self) -> datetime:
         """Nothing that starts before this is written: ``retry_days`` ago, or ``start_date``."""
-        start = mapping.utcnow() - timedelta(days=self.retry_days)
-        if self.start_date is not None:
-            floor = datetime.combine(self.start_date, datetime.min.time(), self.lookups.zone)
+        start = mapping.utcnow() - timedelta(days=self.settings.retry_days)
+        if self.settings.start_date is not None:
+            day = self.settings.start_date
+            floor = datetime.combine(day, datetime.min.time(), self.lookups.zone)
             start = max(start, floor)
         return start
 
@@ -65,11 +65,11 @@ class Planner:
             zone=self.lookups.zone,
             when=mapping.TimerRules(
                 now=mapping.utcnow(),
-                settle=timedelta(minutes=int(self.config.get("settle_minutes", 60))),
+                settle=timedelta(minutes=self.settings.settle_minutes),
                 window_start=window_start,
-                only_verified=bool(self.config.get("only_verified_timers", True)),
+                only_verified=self.settings.only_verified_timers,
             ),
-            skip_approval=bool(self.config.get("skip_approval", True)),
+            skip_approval=self.settings.skip_approval,
             found=self.lookups.found(
                 ATTENDANCE,
                 {"start.date_time.gte": since},
@@ -80,13 +80,13 @@ class Planner:
     def absence_window(self) -> AbsenceWindow:
         return AbsenceWindow.around(
             mapping.utcnow().astimezone(self.lookups.zone).date(),
-            int(self.config.get("absence_window_past_days", 60)),
-            int(self.config.get("absence_window_future_days", 365)),
-            self.start_date,
+            self.settings.absence_window_past_days,
+            self.settings.absence_window_future_days,
+            self.settings.start_date,
         )
 
     def absence_lookups(self) -> AbsenceLookups:
-        past_days = int(self.config.get("absence_window_past_days", 60))
+        past_days = self.settings.absence_window_past_days
         past = mapping.utcnow().date() - timedelta(days=past_days + 1)
         people = self.lookups.people
         links = self.links(ABSENCES)
@@ -95,8 +95,8 @@ class Planner:
             types=self.lookups.absence_types,
             zone=self.lookups.zone,
             window=self.absence_window(),
-            only_approved=bool(self.config.get("only_approved_absences", True)),
-            skip_approval=bool(self.config.get("skip_approval", True)),
+            only_approved=self.settings.only_approved_absences,
+            skip_approval=self.settings.skip_approval,
             found=self.lookups.found(
                 ABSENCE,
                 {"starts_from.date_time.gte": f"{past.isoformat()}T00:00:00"},
@@ -135,14 +135,3 @@ class Planner:
 
     def vanished_absences(self, seen: set[str]) -> list[Plan]:
         return plan_vanished_absences(self.links(ABSENCES), seen, self.absence_window())
-
-
-def start_date(value: Any) -> date | None:
-    """The ``start_date`` setting as a date."""
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from sync_ledger import Ledger, LedgerError, Run, default_url
 from sync_ledger.engine import Plan
@@ -24,7 +23,7 @@ from target_personio.client import ABSENCE, ATTENDANCE, PersonioClient
 from target_personio.destination import PersonioDestination, in_personio_words
 from target_personio.lookups import Lookups
 from target_personio.planner import ABSENCES, TIMERS, Planner
-from target_personio.settings import credentials
+from target_personio.settings import Settings
 
 SYSTEM = STAFFOMATIC
 TARGET = "target-personio"
@@ -36,19 +35,17 @@ the same time (Personio refuses overlaps), and the client's pacing is shared."""
 class SyncRun:
     """State shared by the sinks for the length of one run."""
 
-    def __init__(self, config: dict[str, Any], logger: logging.Logger) -> None:
-        self.config = config
+    def __init__(self, settings: Settings, logger: logging.Logger) -> None:
+        self.settings = settings
         self.logger = logger
-        self.dry_run = bool(config.get("dry_run", False))
-        self.absence_source = str(config.get("absence_source") or "personio")
-        self.retry_days = int(config.get("retry_days", 7))
+        self.dry_run = settings.dry_run
         self.lookups = Lookups(
             lambda: self.client,
             logger,
-            time_zone=config.get("time_zone"),
-            type_map=config.get("absence_type_map"),
+            time_zone=settings.time_zone,
+            type_map=settings.absence_type_map,
         )
-        self.planner = Planner(config, self.lookups, lambda entity: self.recorder.links(entity))
+        self.planner = Planner(settings, self.lookups, lambda entity: self.recorder.links(entity))
         self.lookups_ready = False
         """True once the users stream has been read (window records wait until then)."""
         self.at_end: list[Callable[[], None]] = []
@@ -64,19 +61,16 @@ class SyncRun:
     @property
     def client(self) -> PersonioClient:
         if self._client is None:
-            client_id, client_secret = credentials(self.config)
+            client_id, client_secret = self.settings.credentials()
             self._client = PersonioClient(
-                str(self.config.get("base_url") or "https://api.personio.de"),
-                client_id,
-                client_secret,
-                str(self.config.get("app_id") or "TARGET_PERSONIO"),
+                self.settings.base_url, client_id, client_secret, self.settings.app_id
             )
         return self._client
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            url = str(self.config.get("ledger_url") or default_url())
+            url = self.settings.ledger_url or default_url()
             self._ledger = Ledger(url, clock=lambda: mapping.utcnow())
         return self._ledger
 
@@ -133,10 +127,10 @@ class SyncRun:
         self._finished = True
         try:
             recorder = self.recorder
-            if self.absence_source != "staffomatic":
+            if not self.settings.syncs_absences:
                 self.logger.info(
                     "Absences are not synced to Personio because absence_source is %r.",
-                    self.absence_source,
+                    self.settings.absence_source,
                 )
             for name, count in sorted(recorder.held_back.items()):
                 self.logger.warning("%s", _held_back(name, count))
@@ -148,7 +142,8 @@ class SyncRun:
             self.close()
 
     def _give_up_expired(self) -> None:
-        for retry in self.ledger.give_up_expired(self.retry_days, mapping.utcnow()):
+        days = self.settings.retry_days
+        for retry in self.ledger.give_up_expired(days, mapping.utcnow()):
             if retry.system != SYSTEM:
                 continue
             self.logger.error(
@@ -156,7 +151,7 @@ class SyncRun:
                 retry.entity,
                 retry.source_id,
                 retry.attempts,
-                self.retry_days,
+                days,
                 retry.reason,
             )
 
@@ -188,4 +183,4 @@ def _held_back(name: str, count: int) -> str:
     )
 
 
-__all__ = ["ABSENCE", "ABSENCES", "ATTENDANCE", "SYSTEM", "TIMERS", "SyncRun", "credentials"]
+__all__ = ["ABSENCE", "ABSENCES", "ATTENDANCE", "SYSTEM", "TIMERS", "SyncRun"]

@@ -208,7 +208,7 @@ class AbsencesSink(_WindowSink):
 
     @property
     def active(self) -> bool:
-        return self.sync.absence_source == "staffomatic"
+        return self.sync.settings.syncs_absences
 
     @override
     def process_record(self, record: dict, context: dict) -> None:

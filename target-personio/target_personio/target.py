@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from singer_sdk import Target
-from singer_sdk import typing as th
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
@@ -15,7 +14,7 @@ from typing_extensions import override
 
 from target_personio.client import RunStopped
 from target_personio.run import SyncRun
-from target_personio.settings import check_settings
+from target_personio.settings import CONFIG_SCHEMA, Settings
 from target_personio.sinks import (
     NO_KEY,
     AbsencesSink,
@@ -44,113 +43,13 @@ class TargetPersonio(SentenceTarget):
     capabilities = [*Target.capabilities, PluginCapabilities.ACTIVATE_VERSION]
     default_sink_class = IgnoredSink
 
-    config_jsonschema = th.PropertiesList(
-        th.Property("client_id", th.StringType, secret=True, description="Personio API client id."),
-        th.Property(
-            "client_secret", th.StringType, secret=True, description="Personio API client secret."
-        ),
-        th.Property(
-            "credentials_file",
-            th.StringType,
-            description="Instead of client_id/client_secret: a JSON file with both keys.",
-        ),
-        th.Property(
-            "base_url",
-            th.StringType,
-            default="https://api.personio.de",
-            description="Personio API root; https is required unless it is a loopback address.",
-        ),
-        th.Property(
-            "app_id",
-            th.StringType,
-            default="TARGET_PERSONIO",
-            description="Sent as X-Personio-App-ID on every request (UPPER_SNAKE_CASE).",
-        ),
-        th.Property(
-            "ledger_url",
-            th.StringType,
-            description="SQLAlchemy URL of the sync ledger (default: sync-ledger.db in the "
-            "Meltano project); postgresql+psycopg://... in production.",
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description="Compute and record the plan, print the summary, write nothing.",
-        ),
-        th.Property(
-            "absence_source",
-            th.StringType,
-            default="personio",
-            description="Which system owns absences: personio (this target ignores absences) "
-            "or staffomatic (this target writes them to Personio).",
-        ),
-        th.Property(
-            "only_verified_timers",
-            th.BooleanType,
-            default=True,
-            description="Send only timers a manager verified in Staffomatic.",
-        ),
-        th.Property(
-            "settle_minutes",
-            th.IntegerType,
-            default=60,
-            description="A timer is sent once it has been stopped this long.",
-        ),
-        th.Property(
-            "retry_days",
-            th.IntegerType,
-            default=7,
-            description="Nothing older is written; rejected records are retried this long.",
-        ),
-        th.Property(
-            "only_approved_absences",
-            th.BooleanType,
-            default=True,
-            description="Send only approved absences; false: new ones are sent pending too.",
-        ),
-        th.Property(
-            "absence_type_map",
-            th.ObjectType(additional_properties=th.StringType),
-            description="Staffomatic absence type name (or id) to Personio absence type name "
-            "(or id), for types whose names differ.",
-        ),
-        th.Property(
-            "absence_window_past_days",
-            th.IntegerType,
-            default=60,
-            description="Days before today tap-staffomatic reads absences (same as the tap's "
-            "setting); a full sync removes vanished absences only inside the window.",
-        ),
-        th.Property(
-            "absence_window_future_days",
-            th.IntegerType,
-            default=365,
-            description="Days after today tap-staffomatic reads absences (same as the tap's).",
-        ),
-        th.Property(
-            "time_zone",
-            th.StringType,
-            description="Company time zone (IANA name); default: the Staffomatic account's.",
-        ),
-        th.Property(
-            "skip_approval",
-            th.BooleanType,
-            default=True,
-            description="Create periods approved in Personio (the data was approved in "
-            "Staffomatic); false leaves them for approval in Personio.",
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            description="Nothing that starts before this date is written.",
-        ),
-    ).to_dict()
+    config_jsonschema = CONFIG_SCHEMA
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        check_settings(dict(self.config))
-        self.sync = SyncRun(dict(self.config), self.logger)
+        self.settings = Settings.from_config(self.config)
+        self.settings.check()
+        self.sync = SyncRun(self.settings, self.logger)
         self.max_parallelism = 1  # the sinks share one HTTP client, its pacing and the ledger
 
     @override
