@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -223,7 +223,3 @@ def personio_attendance_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
         str((item.get("start") or {}).get("date_time", ""))[:19],
         str((item.get("end") or {}).get("date_time") or "")[:19],
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -37,16 +37,18 @@ class Planner:
         self,
         settings: Settings,
         lookups: Lookups,
+        clock: Callable[[], datetime],
         links: Callable[[str], Mapping[str, Link]],
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.lookups = lookups
         self.links = links
         """The ledger links of an entity, kept in step with what the run records."""
 
     def window_start(self) -> datetime:
         """Nothing that starts before this is written: ``retry_days`` ago, or ``start_date``."""
-        start = mapping.utcnow() - timedelta(days=self.settings.retry_days)
+        start = self.clock() - timedelta(days=self.settings.retry_days)
         if self.settings.start_date is not None:
             day = self.settings.start_date
             floor = datetime.combine(day, datetime.min.time(), self.lookups.zone)
@@ -64,7 +66,7 @@ class Planner:
             people=people,
             zone=self.lookups.zone,
             when=mapping.TimerRules(
-                now=mapping.utcnow(),
+                now=self.clock(),
                 settle=timedelta(minutes=self.settings.settle_minutes),
                 window_start=window_start,
                 only_verified=self.settings.only_verified_timers,
@@ -79,7 +81,7 @@ class Planner:
 
     def absence_window(self) -> AbsenceWindow:
         return AbsenceWindow.around(
-            mapping.utcnow().astimezone(self.lookups.zone).date(),
+            self.clock().astimezone(self.lookups.zone).date(),
             self.settings.absence_window_past_days,
             self.settings.absence_window_future_days,
             self.settings.start_date,
@@ -87,7 +89,7 @@ class Planner:
 
     def absence_lookups(self) -> AbsenceLookups:
         past_days = self.settings.absence_window_past_days
-        past = mapping.utcnow().date() - timedelta(days=past_days + 1)
+        past = self.clock().date() - timedelta(days=past_days + 1)
         people = self.lookups.people
         links = self.links(ABSENCES)
         return AbsenceLookups(

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
-from sync_ledger import Ledger, LedgerError, Run, default_url
+from sync_ledger import Ledger, LedgerError, Link, Run, default_url
 from sync_ledger.engine import Plan
 from sync_ledger.engine.apply import Applier, stop_error
 from sync_ledger.engine.record import Recorder
 from sync_ledger.engine.vocabulary import SKIP, STAFFOMATIC
 
-from target_personio import mapping
 from target_personio.client import ABSENCE, ATTENDANCE, PersonioClient
 from target_personio.destination import PersonioDestination, in_personio_words
 from target_personio.lookups import Lookups
@@ -35,9 +35,12 @@ the same time (Personio refuses overlaps), and the client's pacing is shared."""
 class SyncRun:
     """State shared by the sinks for the length of one run."""
 
-    def __init__(self, settings: Settings, logger: logging.Logger) -> None:
+    def __init__(
+        self, settings: Settings, logger: logging.Logger, clock: Callable[[], datetime]
+    ) -> None:
         self.settings = settings
         self.logger = logger
+        self.clock = clock
         self.dry_run = settings.dry_run
         self.lookups = Lookups(
             lambda: self.client,
@@ -45,7 +48,9 @@ class SyncRun:
             time_zone=settings.time_zone,
             type_map=settings.absence_type_map,
         )
-        self.planner = Planner(settings, self.lookups, lambda entity: self.recorder.links(entity))
+        self.planner = Planner(
+            settings, self.lookups, clock, lambda entity: self.recorder.links(entity)
+        )
         self.lookups_ready = False
         """True once the users stream has been read (window records wait until then)."""
         self.at_end: list[Callable[[], None]] = []
@@ -71,15 +76,18 @@ class SyncRun:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             url = self.settings.ledger_url or default_url()
-            self._ledger = Ledger(url, clock=lambda: mapping.utcnow())
+            self._ledger = Ledger(url, clock=self.clock)
         return self._ledger
 
     @property
     def recorder(self) -> Recorder:
         if self._recorder is None:
             run = self.ledger.start_run(TARGET, dry_run=self.dry_run)
-            self._recorder = Recorder(self.ledger, run, SYSTEM, now=lambda: mapping.utcnow())
+            self._recorder = Recorder(self.ledger, run, SYSTEM, now=self.clock)
         return self._recorder
+
+    def _links(self, entity: str) -> Mapping[str, Link]:
+        return self.recorder.links(entity)
 
     @property
     def run(self) -> Run:
@@ -143,7 +151,7 @@ class SyncRun:
 
     def _give_up_expired(self) -> None:
         days = self.settings.retry_days
-        for retry in self.ledger.give_up_expired(days, mapping.utcnow()):
+        for retry in self.ledger.give_up_expired(days, self.clock()):
             if retry.system != SYSTEM:
                 continue
             self.logger.error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from singer_sdk import Target
@@ -45,11 +47,12 @@ class TargetPersonio(SentenceTarget):
 
     config_jsonschema = CONFIG_SCHEMA
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+        """``clock``: the current time (UTC); tests pass a fixed one."""
         super().__init__(**kwargs)
         self.settings = Settings.from_config(self.config)
         self.settings.check()
-        self.sync = SyncRun(self.settings, self.logger)
+        self.sync = SyncRun(self.settings, self.logger, clock or (lambda: datetime.now(UTC)))
         self.max_parallelism = 1  # the sinks share one HTTP client, its pacing and the ledger
 
     @override
