@@ -22,14 +22,12 @@ from sync_ledger.engine.vocabulary import SKIP, STAFFOMATIC
 from target_personio.client import ABSENCE, ATTENDANCE, PersonioClient
 from target_personio.destination import PersonioDestination, in_personio_words
 from target_personio.lookups import Lookups
+from target_personio.order import in_waves, people_in
 from target_personio.planner import ABSENCES, TIMERS, Planner
 from target_personio.settings import Settings
 
 SYSTEM = STAFFOMATIC
 TARGET = "target-personio"
-WORKERS = 1
-"""Plans applied at once. One: the periods of one person must not be moved by two plans at
-the same time (Personio refuses overlaps), and the client's pacing is shared."""
 
 
 class SyncRun:
@@ -107,13 +105,19 @@ class SyncRun:
             return
         if self._applier is None:
             destination = PersonioDestination(self.client)
-            self._applier = Applier(destination, workers=WORKERS, dry_run=self.dry_run)
-        results = self._applier.apply(plans)
-        for result in results:
-            self.recorder.record(in_personio_words(result))
-        stop = stop_error(results)
-        if stop is not None:
-            raise stop
+            workers = self.settings.max_parallel_writes
+            self._applier = Applier(destination, workers=workers, dry_run=self.dry_run)
+        for wave in in_waves(plans, self._people):
+            results = self._applier.apply(wave)
+            for result in results:
+                self.recorder.record(in_personio_words(result))
+            stop = stop_error(results)
+            if stop is not None:
+                raise stop
+
+    def _people(self, plan: Plan) -> set[str]:
+        replaced = self.recorder.links(plan.entity).get(plan.source_id)
+        return people_in(plan, replaced.data if replaced else None)
 
     def skip(self, entity: str, source_id: str, reason: str) -> None:
         """A record the target cannot read: skipped with the reason."""

@@ -120,6 +120,13 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "Staffomatic); false leaves them for approval in Personio.",
     ),
     th.Property(
+        "max_parallel_writes",
+        th.IntegerType(minimum=1),
+        default=4,
+        description="Write requests in flight at once, for different people (always within "
+        "the rate limits).",
+    ),
+    th.Property(
         "start_date",
         th.DateTimeType,
         description="Nothing that starts before this date is written.",
@@ -148,6 +155,7 @@ class Settings:
     absence_window_future_days: int
     time_zone: str | None
     skip_approval: bool
+    max_parallel_writes: int
     start_date: date | None
 
     @classmethod
