@@ -122,7 +122,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property(
         "max_parallel_writes",
         th.IntegerType(minimum=1),
-        default=4,
+        default=1,
         description="Write requests in flight at once, for different people (always within "
         "the rate limits).",
     ),
