@@ -393,10 +393,6 @@ class Ledger:
         with self.engine.connect() as conn:
             return _counts(conn, run_id)
 
-    def run(self, run_id: int) -> RunInfo | None:
-        """One run by its id."""
-        return next((r for r in self._runs(runs.c.id == run_id)), None)
-
     def runs(
         self,
         *,
@@ -406,19 +402,14 @@ class Ledger:
         limit: int | None = None,
     ) -> list[RunInfo]:
         """Runs, newest first."""
-        where = []
-        if target is not None:
-            where.append(runs.c.target == target)
-        if since is not None:
-            where.append(runs.c.started_at >= since)
-        if dry_run is not None:
-            where.append(runs.c.dry_run == dry_run)
-        return self._runs(*where, limit=limit)
-
-    def _runs(self, *where: Any, limit: int | None = None) -> list[RunInfo]:
         shown = [runs.c[f.name] for f in fields(RunInfo)]  # not pid and host: may be missing
         query = select(*shown).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
-        query = query.where(*where)
+        if target is not None:
+            query = query.where(runs.c.target == target)
+        if since is not None:
+            query = query.where(runs.c.started_at >= since)
+        if dry_run is not None:
+            query = query.where(runs.c.dry_run == dry_run)
         with self.engine.connect() as conn:
             return [
                 RunInfo(

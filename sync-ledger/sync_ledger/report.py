@@ -54,12 +54,13 @@ def _entry(ledger: Ledger, run: RunInfo) -> dict[str, Any]:
     return entry
 
 
-def run_data(ledger: Ledger, run_id: int) -> dict[str, Any]:
-    """One run, with its failures and skips (the report of that run alone)."""
-    run = ledger.run(run_id)
-    if run is None:
+def run_data(ledger: Ledger, run_id: int, target: str, started_at: datetime) -> dict[str, Any]:
+    """One run (of ``target``, started at ``started_at``), with its failures and skips: the
+    report of that run alone."""
+    found = [r for r in ledger.runs(target=target, since=started_at) if r.id == run_id]
+    if not found:
         raise LedgerError(f"The sync ledger at {ledger.url} has no run {run_id}.")
-    return _entry(ledger, run)
+    return _entry(ledger, found[0])
 
 
 def report_data(

@@ -17,14 +17,14 @@ from target_staffomatic.rules import (
     SYNC_FIELDS,
     AbsenceIn,
     Lookups,
-    Rules,
     absence_times,
     plan_absence,
 )
 from target_staffomatic.rules.user_fields import owned_fields
+from target_staffomatic.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
-RULES = Rules(time_zone=BERLIN, today=date(2026, 3, 10))
+RULES = Settings.from_config({"account": "demo"}).rules(BERLIN, date(2026, 3, 10))
 EMPLOYEE = {
     "id": 12,
     "first_name": " Ada ",

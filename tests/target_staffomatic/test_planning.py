@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,6 @@ from sync_ledger import Link
 from target_staffomatic.rules import (
     AbsenceIn,
     Lookups,
-    Rules,
     absence_times,
     desired_lock,
     lifecycle,
@@ -19,10 +19,11 @@ from target_staffomatic.rules import (
     read_absence,
     vacation_days,
 )
+from target_staffomatic.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 3, 10)
-RULES = Rules(time_zone=BERLIN, today=TODAY)
+RULES = Settings.from_config({"account": "demo"}).rules(BERLIN, TODAY)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +87,7 @@ def test_unlock_names_the_hire_date_when_the_ledger_last_saw_the_employee_before
 
 
 def test_lifecycle_settings_off_mean_no_opinion() -> None:
-    rules = Rules(BERLIN, TODAY, lock_before_hire_date=False, lock_after_last_day=False)
+    rules = replace(RULES, lock_before_hire_date=False, lock_after_last_day=False)
     assert desired_lock({"status": "inactive"}, rules) is None
     assert desired_lock({"hire_date": "2027-01-01"}, rules) is None
 

@@ -121,7 +121,7 @@ class Recorder:
         """The ledger's report of this run (call after the run finished), with the unchanged
         counts, the look-ups that held records back (one line each, instead of one skip per
         record) and the notes of the run."""
-        entry = run_data(self.ledger, self.run.id)
+        entry = run_data(self.ledger, self.run.id, self.run.target, self.run.started_at)
         entry["skips"] = [
             row
             for row in entry["skips"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from sync_ledger.engine.vocabulary import ABSENCE, ABSENCE_TYPE, EMPLOYEE, PERSONIO
 
-from target_staffomatic.rules.user_fields import SYNC_FIELDS, norm
+from target_staffomatic.rules.user_fields import norm
 
 SYSTEM = PERSONIO
 """Where the synced records come from (the ``system`` of their links and retries)."""
@@ -20,18 +20,22 @@ DEPARTMENT_SOURCES = ("department", "team")
 
 @dataclass(frozen=True)
 class Rules:
-    """The settings the rules depend on, plus today's date in the company time zone."""
+    """The settings the rules depend on, plus today's date in the company time zone.
+
+    Built by :meth:`target_staffomatic.settings.Settings.rules`; the defaults live in the
+    settings' schema only.
+    """
 
     time_zone: ZoneInfo
     today: date
-    invite_users: bool = False
-    lock_before_hire_date: bool = True
-    lock_after_last_day: bool = True
-    mirror_absence_approval: bool = True
-    location_map: Mapping[str, int | str] = field(default_factory=dict)
-    default_location_id: int | None = None
-    department_map: Mapping[str, int | str] = field(default_factory=dict)
-    department_source: str = "department"
-    sync_fields: frozenset[str] = frozenset(SYNC_FIELDS)
-    absence_type_map: Mapping[str, int | str] = field(default_factory=dict)
-    create_missing_absence_types: bool = False
+    invite_users: bool
+    lock_before_hire_date: bool
+    lock_after_last_day: bool
+    mirror_absence_approval: bool
+    location_map: Mapping[str, int | str]
+    default_location_id: int | None
+    department_map: Mapping[str, int | str]
+    department_source: str
+    sync_fields: frozenset[str]
+    absence_type_map: Mapping[str, int | str]
+    create_missing_absence_types: bool
