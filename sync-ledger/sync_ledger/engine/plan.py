@@ -6,7 +6,9 @@ The contract between the rules (pure: a source record, the look-ups and its ledg
 
 - ``ops`` run in order; each records its ``action`` in the run log once it succeeded, with its
   own ``reason`` (else the plan's). An op without ``method`` sends nothing and only records (the
-  ``link`` of a record found in the destination).
+  ``link`` of a record found in the destination). Several writes that make one record action
+  (a work timer's periods) set ``log=False`` and are followed by one op without ``method`` that
+  records the action once they all took effect.
 - **Slots** name destination ids. ``Plan.ids`` holds the slots known before the run (``id``, the
   slot of :attr:`Plan.dest_id`, is the destination record). When an op succeeds, the id of the
   record it created fills ``op.ref`` (``id`` unless named otherwise); an op on a known record
