@@ -421,3 +421,36 @@ def test_vanished_timers_inside_the_window_lose_their_periods() -> None:
     ]
     book.run(plans[0], gone)
     assert book.rows("1001") == [("WORK", "2024-10-29T08:00:00", "2024-10-29T12:00:00")]
+
+
+def test_a_link_without_fingerprint_whose_periods_are_right_is_only_marked_done() -> None:
+    book = Book()
+    link = synced(book, TWO_BREAKS)
+    assert link is not None
+    unsure = Link(link.dest_id, None, link.updated_at, link.data)
+    plan = plan_timer(TWO_BREAKS, unsure, lookups())
+    assert plan is not None
+    assert (plan.outcome, steps(plan)) == ("unchanged", [])
+    outcome = book.run(plan, unsure)
+    assert outcome.link is not None
+    assert outcome.link.fingerprint == link.fingerprint
+    assert outcome.link.data == link.data
+
+
+def test_a_new_break_whose_periods_personio_holds_already_is_linked() -> None:
+    book = Book()
+    link = synced(book, timer(30, "2024-10-29 08:00", "2024-10-29 16:00"))
+    changed = timer(
+        30, "2024-10-29 08:00", "2024-10-29 16:00", ("2024-10-29 12:00", "2024-10-29 12:30")
+    )
+    # a lost answer: the BREAK was created in Personio, the link never heard of it
+    lost = book.add("1001", "BREAK", "2024-10-29T12:00:00", "2024-10-29T12:30:00")
+    found = {("1001", "BREAK", "2024-10-29T12:00:00", "2024-10-29T12:30:00"): [lost]}
+    plan = plan_timer(changed, link, lookups(found))
+    assert plan is not None
+    assert steps(plan) == ["update", "create", "link"]
+    outcome = book.run(plan, link)
+    assert not outcome.failed
+    assert len(book.periods) == 3
+    assert outcome.link is not None
+    assert lost in {p["id"] for p in outcome.link.data["periods"]}
