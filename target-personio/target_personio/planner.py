@@ -24,6 +24,7 @@ from target_personio.rules import (
 )
 from target_personio.rules.absences import AbsenceWindow
 from target_personio.rules.common import linked_ids
+from target_personio.rules.eligibility import TimerRules
 from target_personio.settings import Settings
 
 TIMERS = WORK_TIMERS
@@ -65,7 +66,7 @@ class Planner:
         return TimerLookups(
             people=people,
             zone=self.lookups.zone,
-            when=mapping.TimerRules(
+            when=TimerRules(
                 now=self.clock(),
                 settle=timedelta(minutes=self.settings.settle_minutes),
                 window_start=window_start,

@@ -13,8 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_ledger import Link
-from target_personio import mapping
-from target_personio.rules import People, TimerLookups, plan_timer, plan_vanished_timers
+from target_personio.rules import (
+    People,
+    TimerLookups,
+    eligibility,
+    plan_timer,
+    plan_vanished_timers,
+)
 
 from tests.target_personio.plans import Book, rows, steps
 
@@ -53,7 +58,7 @@ def lookups(found: Mapping[Any, Sequence[str]] | None = None, **when: Any) -> Ti
     return TimerLookups(
         people=People(USERS, EMPLOYEES),
         zone=BERLIN,
-        when=mapping.TimerRules(**rules),
+        when=eligibility.TimerRules(**rules),
         found=lambda: found or {},
     )
 

@@ -40,6 +40,7 @@ from target_personio.rules.common import (
     quietly,
     removal,
 )
+from target_personio.rules.eligibility import OUT_OF_WINDOW, TimerRules, timer_problem
 from target_personio.rules.people import People
 from target_personio.rules.periods import reconcile
 
@@ -53,7 +54,7 @@ class TimerLookups:
 
     people: People
     zone: ZoneInfo
-    when: mapping.TimerRules
+    when: TimerRules
     """now, settle_minutes, the window's start, only_verified_timers."""
     skip_approval: bool = True
     found: Found = field(default=nothing_found)
@@ -64,10 +65,10 @@ def plan_timer(record: Mapping[str, Any], link: Link | None, look: TimerLookups)
     """The plan for one timer; None for a timer outside the window (left alone, not logged)."""
     tid = str(record["id"])
     try:
-        problem = mapping.timer_problem(dict(record), look.when)
+        problem = timer_problem(dict(record), look.when)
     except mapping.Unmappable as exc:
         return Plan(WORK_TIMERS, tid, outcome=SKIP, reason=str(exc))
-    if problem == mapping.OUT_OF_WINDOW:
+    if problem == OUT_OF_WINDOW:
         return None
     if problem:
         if link is not None:
