@@ -18,8 +18,9 @@ Time conventions (see the README):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,7 +68,7 @@ class Period:
         }
 
 
-def attendance_body(person_id: str, slot: dict[str, str]) -> dict[str, Any]:
+def attendance_body(person_id: str, slot: Mapping[str, str]) -> dict[str, Any]:
     """The POST/PATCH body of ``/v2/attendance-periods`` for one slot."""
     return {
         "person": {"id": person_id},
@@ -125,39 +126,6 @@ def net_work(periods: list[Period]) -> timedelta:
     return sum((p.end - p.start for p in periods if p.type == WORK), timedelta())
 
 
-@dataclass(frozen=True)
-class TimerRules:
-    """When a timer may be written."""
-
-    now: datetime
-    settle: timedelta
-    window_start: datetime
-    only_verified: bool
-
-
-OUT_OF_WINDOW = "out of window"
-
-
-def timer_problem(timer: dict[str, Any], rules: TimerRules) -> str | None:
-    """None if the timer is to be written, else why not (``OUT_OF_WINDOW``: leave it alone)."""
-    start = parse_time(timer.get("starts_at"))
-    if start is None:
-        raise Unmappable("the timer has no start (starts_at), so it cannot be synced")
-    if start < rules.window_start:
-        return OUT_OF_WINDOW
-    state = timer.get("state")
-    end = parse_time(timer.get("ends_at"))
-    if state == "running" or end is None:
-        return "the timer is still running"
-    if rules.only_verified and state != "verified":
-        return "the timer is not verified"
-    if state not in ("stopped", "verified"):
-        return f"the timer is in state {state}"
-    if end > rules.now - rules.settle:
-        return "the timer stopped less than settle_minutes ago"
-    return None
-
-
 # ---- absences ----------------------------------------------------------------------------------
 
 
@@ -210,7 +178,7 @@ def absence_key(body: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def attendance_key(person_id: str, slot: dict[str, str]) -> tuple[str, str, str, str]:
+def attendance_key(person_id: str, slot: Mapping[str, str]) -> tuple[str, str, str, str]:
     return (person_id, slot["type"], slot["start"][:19], slot["end"][:19])
 
 
@@ -222,7 +190,3 @@ def personio_attendance_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
         str((item.get("start") or {}).get("date_time", ""))[:19],
         str((item.get("end") or {}).get("date_time") or "")[:19],
     )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

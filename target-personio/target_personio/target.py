@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from singer_sdk import Target
-from singer_sdk import typing as th
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
 from sync_ledger import LedgerError
-from sync_ledger.targets import (
-    SentenceTarget,
-    UnreadableRecord,
-    absence_source_problem,
-    base_url_problem,
-)
+from sync_ledger.targets import SentenceTarget, UnreadableRecord
 from typing_extensions import override
 
 from target_personio.client import RunStopped
-from target_personio.run import SyncRun, credentials
+from target_personio.run import SyncRun
+from target_personio.settings import CONFIG_SCHEMA, Settings
 from target_personio.sinks import (
     NO_KEY,
     AbsencesSink,
@@ -48,113 +45,14 @@ class TargetPersonio(SentenceTarget):
     capabilities = [*Target.capabilities, PluginCapabilities.ACTIVATE_VERSION]
     default_sink_class = IgnoredSink
 
-    config_jsonschema = th.PropertiesList(
-        th.Property("client_id", th.StringType, secret=True, description="Personio API client id."),
-        th.Property(
-            "client_secret", th.StringType, secret=True, description="Personio API client secret."
-        ),
-        th.Property(
-            "credentials_file",
-            th.StringType,
-            description="Instead of client_id/client_secret: a JSON file with both keys.",
-        ),
-        th.Property(
-            "base_url",
-            th.StringType,
-            default="https://api.personio.de",
-            description="Personio API root; https is required unless it is a loopback address.",
-        ),
-        th.Property(
-            "app_id",
-            th.StringType,
-            default="TARGET_PERSONIO",
-            description="Sent as X-Personio-App-ID on every request (UPPER_SNAKE_CASE).",
-        ),
-        th.Property(
-            "ledger_url",
-            th.StringType,
-            description="SQLAlchemy URL of the sync ledger (default: sync-ledger.db in the "
-            "Meltano project); postgresql+psycopg://... in production.",
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description="Compute and record the plan, print the summary, write nothing.",
-        ),
-        th.Property(
-            "absence_source",
-            th.StringType,
-            default="personio",
-            description="Which system owns absences: personio (this target ignores absences) "
-            "or staffomatic (this target writes them to Personio).",
-        ),
-        th.Property(
-            "only_verified_timers",
-            th.BooleanType,
-            default=True,
-            description="Send only timers a manager verified in Staffomatic.",
-        ),
-        th.Property(
-            "settle_minutes",
-            th.IntegerType,
-            default=60,
-            description="A timer is sent once it has been stopped this long.",
-        ),
-        th.Property(
-            "retry_days",
-            th.IntegerType,
-            default=7,
-            description="Nothing older is written; rejected records are retried this long.",
-        ),
-        th.Property(
-            "only_approved_absences",
-            th.BooleanType,
-            default=True,
-            description="Send only approved absences; false: new ones are sent pending too.",
-        ),
-        th.Property(
-            "absence_type_map",
-            th.ObjectType(additional_properties=th.StringType),
-            description="Staffomatic absence type name (or id) to Personio absence type name "
-            "(or id), for types whose names differ.",
-        ),
-        th.Property(
-            "absence_window_past_days",
-            th.IntegerType,
-            default=60,
-            description="Days before today tap-staffomatic reads absences (same as the tap's "
-            "setting); a full sync removes vanished absences only inside the window.",
-        ),
-        th.Property(
-            "absence_window_future_days",
-            th.IntegerType,
-            default=365,
-            description="Days after today tap-staffomatic reads absences (same as the tap's).",
-        ),
-        th.Property(
-            "time_zone",
-            th.StringType,
-            description="Company time zone (IANA name); default: the Staffomatic account's.",
-        ),
-        th.Property(
-            "skip_approval",
-            th.BooleanType,
-            default=True,
-            description="Create periods approved in Personio (the data was approved in "
-            "Staffomatic); false leaves them for approval in Personio.",
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            description="Nothing that starts before this date is written.",
-        ),
-    ).to_dict()
+    config_jsonschema = CONFIG_SCHEMA
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+        """``clock``: the current time (UTC); tests pass a fixed one."""
         super().__init__(**kwargs)
-        check_settings(dict(self.config))
-        self.sync = SyncRun(dict(self.config), self.logger)
+        self.settings = Settings.from_config(self.config)
+        self.settings.check()
+        self.sync = SyncRun(self.settings, self.logger, clock or (lambda: datetime.now(UTC)))
         self.max_parallelism = 1  # the sinks share one HTTP client, its pacing and the ledger
 
     @override
@@ -178,7 +76,7 @@ class TargetPersonio(SentenceTarget):
             self.logger.warning("%s %s skipped: %s", stream, sid, reason)
             if isinstance(sink, _WindowSink) and getattr(sink, "active", True):
                 sink.mark_seen(sid)
-                self.sync.record(sink.entity, sid, "skip", reason)
+                self.sync.skip(sink.entity, sid, reason)
 
     @override
     def process_endofpipe(self) -> None:
@@ -189,17 +87,3 @@ class TargetPersonio(SentenceTarget):
             self.sync.fail()
             raise
         self.sync.finish()
-
-
-def check_settings(config: dict[str, Any]) -> None:
-    """Stop at once, with one sentence, on a setting that cannot work."""
-    base_url = str(config.get("base_url") or "https://api.personio.de")
-    problem = absence_source_problem(config) or base_url_problem(
-        base_url, "https://api.personio.de"
-    )
-    if problem:
-        raise RunStopped(problem)
-    for key in ("settle_minutes", "retry_days"):
-        if int(config.get(key, 0)) < 0:
-            raise RunStopped(f"{key} is negative; set it to zero or more.")
-    credentials(config)

@@ -19,6 +19,7 @@ import pytest
 from sync_ledger import targets
 from sync_ledger.targets import text_problem
 from target_personio import mapping
+from target_personio.rules import eligibility
 from target_staffomatic import rules
 
 SCHEMA = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
@@ -56,14 +57,16 @@ def test_target_staffomatic_refuses_an_absence_that_ends_before_it_starts() -> N
 
 def test_target_personio_skips_a_timer_without_start_instead_of_ignoring_it() -> None:
     now = datetime.now(UTC)
-    rules = mapping.TimerRules(
+    rules = eligibility.TimerRules(
         now=now, settle=timedelta(hours=1), window_start=now - timedelta(days=7), only_verified=True
     )
     with pytest.raises(mapping.Unmappable, match="no start"):
-        mapping.timer_problem({"id": 1, "ends_at": now.isoformat()}, rules)
+        eligibility.timer_problem({"id": 1, "ends_at": now.isoformat()}, rules)
     zone = ZoneInfo("Europe/Berlin")
     late = (now - timedelta(days=30)).astimezone(zone).isoformat()
-    assert mapping.timer_problem({"id": 2, "starts_at": late}, rules) == mapping.OUT_OF_WINDOW
+    assert (
+        eligibility.timer_problem({"id": 2, "starts_at": late}, rules) == eligibility.OUT_OF_WINDOW
+    )
 
 
 def test_an_unreadable_record_is_reported_by_field_without_its_values() -> None:

@@ -18,15 +18,13 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def harness(
-    sandbox: Sandbox, ledger_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Harness]:
+def harness(sandbox: Sandbox, ledger_url: str) -> Iterator[Harness]:
     """The demo seed, freshly loaded, with rate limits off (pacing is tested on its own)."""
     import httpx
 
     httpx.post(f"{sandbox.personio_url}/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
     httpx.post(f"{sandbox.personio_url}/_sandbox/faults", json={"clear": True}).raise_for_status()
-    h = Harness(sandbox, ledger_url, monkeypatch)
+    h = Harness(sandbox, ledger_url)
     state = h.state()
     state["attendance_periods"] = []
     h.load(state)

@@ -13,11 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from sandbox.server import Sandbox
 from sync_ledger import Ledger
 from tap_staffomatic import schemas
-from target_personio import mapping
 from target_personio.target import TargetPersonio
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -145,7 +143,6 @@ class Harness:
 
     sandbox: Sandbox
     ledger_url: str
-    monkeypatch: pytest.MonkeyPatch
     now: datetime = NOW
     settings: dict[str, Any] = field(default_factory=dict)
     opened: list[Ledger] = field(default_factory=list)
@@ -171,8 +168,7 @@ class Harness:
         }
 
     def run(self, text: str, **overrides: Any) -> TargetPersonio:
-        self.monkeypatch.setattr(mapping, "utcnow", lambda: self.now)
-        target = TargetPersonio(config=self.config(**overrides))
+        target = TargetPersonio(config=self.config(**overrides), clock=lambda: self.now)
         target.listen(io.StringIO(text))
         return target
 

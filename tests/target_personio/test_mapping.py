@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from target_personio import mapping
+from target_personio.rules import eligibility
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -101,7 +102,7 @@ def test_running_timer_cannot_be_mapped() -> None:
 
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
-RULES = mapping.TimerRules(
+RULES = eligibility.TimerRules(
     now=NOW, settle=timedelta(minutes=60), window_start=NOW - timedelta(days=7), only_verified=True
 )
 
@@ -113,18 +114,18 @@ RULES = mapping.TimerRules(
         (timer("2024-03-10T08:00:00Z", None, state="running"), "still running"),
         (timer("2024-03-09T08:00:00Z", "2024-03-09T16:00:00Z", state="stopped"), "not verified"),
         (timer("2024-03-10T08:00:00Z", "2024-03-10T11:30:00Z"), "settle_minutes"),
-        (timer("2024-03-02T08:00:00Z", "2024-03-02T16:00:00Z"), mapping.OUT_OF_WINDOW),
+        (timer("2024-03-02T08:00:00Z", "2024-03-02T16:00:00Z"), eligibility.OUT_OF_WINDOW),
     ],
 )
 def test_timer_eligibility(record: dict, problem: str | None) -> None:
-    found = mapping.timer_problem(record, RULES)
+    found = eligibility.timer_problem(record, RULES)
     assert (found is None) if problem is None else (found is not None and problem in found)
 
 
 def test_stopped_timer_is_eligible_when_verification_is_not_required() -> None:
-    rules = mapping.TimerRules(NOW, timedelta(minutes=60), NOW - timedelta(days=7), False)
+    rules = eligibility.TimerRules(NOW, timedelta(minutes=60), NOW - timedelta(days=7), False)
     record = timer("2024-03-09T08:00:00Z", "2024-03-09T16:00:00Z", state="stopped")
-    assert mapping.timer_problem(record, rules) is None
+    assert eligibility.timer_problem(record, rules) is None
 
 
 def absence(starts: str, ends: str, all_day: bool) -> dict:

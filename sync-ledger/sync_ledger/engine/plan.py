@@ -6,7 +6,9 @@ The contract between the rules (pure: a source record, the look-ups and its ledg
 
 - ``ops`` run in order; each records its ``action`` in the run log once it succeeded, with its
   own ``reason`` (else the plan's). An op without ``method`` sends nothing and only records (the
-  ``link`` of a record found in the destination).
+  ``link`` of a record found in the destination). Several writes that make one record action
+  (a work timer's periods) set ``log=False`` and are followed by one op without ``method`` that
+  records the action once they all took effect.
 - **Slots** name destination ids. ``Plan.ids`` holds the slots known before the run (``id``, the
   slot of :attr:`Plan.dest_id`, is the destination record). When an op succeeds, the id of the
   record it created fills ``op.ref`` (``id`` unless named otherwise); an op on a known record
@@ -86,6 +88,9 @@ class Op:
     """The existing destination record this op concerns, when the rules know it (a ``link``)."""
     drops: tuple[str, ...] = ()
     """Slots emptied when this op succeeded (the record it deleted)."""
+    log: bool = True
+    """False: the op takes effect but logs no row of its own (one of several writes that make
+    one record action, logged once by a later op without ``method``)."""
 
     def __post_init__(self) -> None:
         if self.action not in WRITE_ACTIONS:

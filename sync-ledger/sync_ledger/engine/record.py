@@ -1,8 +1,9 @@
 """The recorder: after each plan, the run log, the links, the retry queue and the counts.
 
-One recorder serves both targets. Each op that took effect is logged with its action; a plan
-without ops is logged as ``skip`` or ``fail`` (``unchanged`` is only counted). A failed plan is
-logged as ``fail`` and queued for retry; a plan that succeeded clears its retry. Links and
+One recorder serves both targets. Each op that took effect is logged with its action (unless
+its ``log`` is false); a plan without ops is logged as ``skip`` or ``fail`` (``unchanged`` is only
+counted). A failed plan, and a plan whose outcome is ``fail``, is logged as ``fail`` and queued
+for retry; a plan that succeeded clears its retry. Links and
 retries are kept only in a real run (the run's ``dry_run``). At the end,
 :meth:`Recorder.summary` is the ledger's report of the run, rendered by :mod:`sync_ledger.report`.
 """
@@ -64,7 +65,9 @@ class Recorder:
         plan = applied.plan
         dest = None if applied.dest_id is None else str(applied.dest_id)
         for op, _ in applied.done:
-            self.run.record(plan.entity, plan.source_id, op.action, op.reason or plan.reason, dest)
+            if op.log:
+                reason = op.reason or plan.reason
+                self.run.record(plan.entity, plan.source_id, op.action, reason, dest)
         if applied.error is not None:
             reason = applied.failure
             self.run.record(plan.entity, plan.source_id, FAIL, reason, dest)
@@ -80,6 +83,8 @@ class Recorder:
     def _record_outcome(self, plan: Plan, dest: str | None) -> None:
         if plan.outcome in (SKIP, FAIL):
             self.run.record(plan.entity, plan.source_id, plan.outcome, plan.reason, dest)
+            if plan.outcome == FAIL and not self.dry_run:
+                self.ledger.queue_failure(self.system, plan.entity, plan.source_id, plan.reason)
             if plan.held_back:
                 self.held_back[plan.held_back] += 1
                 self._held_back_ids.add((plan.entity, plan.source_id))

@@ -1,0 +1,116 @@
+"""The run's look-ups: what the input streams tell (users, absence type names, the account's
+time zone) and what is read from Personio at most once per run, on first need (employees,
+absence types, and the periods no link names, for linking instead of creating again).
+
+The rules (:mod:`target_personio.rules`) receive them as plain data and callables; all reading
+happens here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from target_personio import mapping
+from target_personio.client import ATTENDANCE, PersonioClient, RunStopped
+from target_personio.rules import AbsenceTypes, People
+from target_personio.rules.common import Found, Key
+
+
+class Lookups:
+    """Look-ups shared by the sinks for the length of one run."""
+
+    def __init__(
+        self,
+        client: Callable[[], PersonioClient],
+        logger: logging.Logger,
+        *,
+        time_zone: str | None = None,
+        type_map: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._client = client
+        self.logger = logger
+        self.time_zone = time_zone
+        self.type_map = dict(type_map or {})
+        self.users: dict[str, tuple[str, str]] = {}
+        """Staffomatic user id -> (custom_id, e-mail), from the ``users`` stream."""
+        self.staffomatic_types: dict[str, str] = {}
+        """Staffomatic absence type id -> name, from the ``absence_types`` stream."""
+        self.account_time_zone: str | None = None
+        self._zone: ZoneInfo | None = None
+        self._people: People | None = None
+        self._types: AbsenceTypes | None = None
+        self._found: dict[str, dict[Key, list[str]]] = {}
+
+    def add_user(self, record: Mapping[str, Any]) -> None:
+        custom_id = str(record.get("custom_id") or "").strip()
+        email = str(record.get("email") or "").strip().lower()
+        self.users[str(record["id"])] = (custom_id, email)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The company time zone: the ``time_zone`` setting, else the Staffomatic account's."""
+        if self._zone is None:
+            name = self.time_zone or self.account_time_zone
+            if not name:
+                raise RunStopped(
+                    "The company time zone is unknown: set the time_zone setting (for example "
+                    "Europe/Berlin) or let tap-staffomatic send its account stream first."
+                )
+            try:
+                self._zone = ZoneInfo(str(name))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise RunStopped(
+                    f"The time zone {name!r} is unknown; set time_zone to an IANA name such as "
+                    "Europe/Berlin."
+                ) from None
+        return self._zone
+
+    @property
+    def people(self) -> People:
+        """Staffomatic users and Personio employees (the employees are read once)."""
+        if self._people is None:
+            employees = list(self._client().employees())
+            self._people = People(self.users, employees)
+            self.logger.info("Loaded %d Personio employees.", len(self._people.ids))
+        return self._people
+
+    @property
+    def absence_types(self) -> AbsenceTypes:
+        """Personio absence types (read once) matched to Staffomatic names."""
+        if self._types is None:
+            personio = list(self._client().absence_types())
+            self._types = AbsenceTypes(personio, self.staffomatic_types, self.type_map)
+        return self._types
+
+    def found(
+        self, kind: str, params: dict[str, Any], linked: Callable[[], Iterable[str]]
+    ) -> Found:
+        """Personio periods of ``kind`` by match key, without those a link names: read on the
+        first call, once per run."""
+
+        def index() -> Mapping[Key, Sequence[str]]:
+            if kind not in self._found:
+                taken = set(linked())
+                found: dict[Key, list[str]] = {}
+                for item in self._client().periods(kind, params):
+                    if str(item.get("id")) in taken:
+                        continue
+                    key = (
+                        mapping.personio_attendance_key(item)
+                        if kind == ATTENDANCE
+                        else mapping.absence_key(item)
+                    )
+                    found.setdefault(key, []).append(str(item.get("id")))
+                self._found[kind] = found
+            return self._found[kind]
+
+        return index
+
+    def taken(self, kind: str, ids: Iterable[str]) -> None:
+        """Found periods a plan links are not offered to another record."""
+        gone = set(ids)
+        for found in self._found.get(kind, {}).values():
+            found[:] = [pid for pid in found if pid not in gone]

@@ -1,0 +1,140 @@
+"""From collected records to plans: the rules' look-ups built from the settings, the run's
+look-ups and the ledger links, then the pure rules (:mod:`target_personio.rules`) per record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sync_ledger import Link
+from sync_ledger.engine import Plan
+from sync_ledger.engine.vocabulary import STAFFOMATIC_ABSENCES, WORK_TIMERS
+
+from target_personio import mapping
+from target_personio.client import ABSENCE, ATTENDANCE
+from target_personio.lookups import Lookups
+from target_personio.rules import (
+    AbsenceLookups,
+    TimerLookups,
+    plan_absence,
+    plan_timer,
+    plan_vanished_absences,
+    plan_vanished_timers,
+)
+from target_personio.rules.absences import AbsenceWindow
+from target_personio.rules.common import linked_ids
+from target_personio.rules.eligibility import TimerRules
+from target_personio.settings import Settings
+
+TIMERS = WORK_TIMERS
+ABSENCES = STAFFOMATIC_ABSENCES
+
+
+class Planner:
+    """Plans the records of one run."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        lookups: Lookups,
+        clock: Callable[[], datetime],
+        links: Callable[[str], Mapping[str, Link]],
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.lookups = lookups
+        self.links = links
+        """The ledger links of an entity, kept in step with what the run records."""
+
+    def window_start(self) -> datetime:
+        """Nothing that starts before this is written: ``retry_days`` ago, or ``start_date``."""
+        start = self.clock() - timedelta(days=self.settings.retry_days)
+        if self.settings.start_date is not None:
+            day = self.settings.start_date
+            floor = datetime.combine(day, datetime.min.time(), self.lookups.zone)
+            start = max(start, floor)
+        return start
+
+    # ---- planning ------------------------------------------------------------------------------
+
+    def timer_lookups(self) -> TimerLookups:
+        people = self.lookups.people  # first: a bad credential is the first thing to report
+        window_start = self.window_start()
+        since = mapping.local_time(window_start - timedelta(days=1), self.lookups.zone)
+        links = self.links(TIMERS)
+        return TimerLookups(
+            people=people,
+            zone=self.lookups.zone,
+            when=TimerRules(
+                now=self.clock(),
+                settle=timedelta(minutes=self.settings.settle_minutes),
+                window_start=window_start,
+                only_verified=self.settings.only_verified_timers,
+            ),
+            skip_approval=self.settings.skip_approval,
+            found=self.lookups.found(
+                ATTENDANCE,
+                {"start.date_time.gte": since},
+                lambda: (p["id"] for link in links.values() for p in link.data.get("periods", [])),
+            ),
+        )
+
+    def absence_window(self) -> AbsenceWindow:
+        return AbsenceWindow.around(
+            self.clock().astimezone(self.lookups.zone).date(),
+            self.settings.absence_window_past_days,
+            self.settings.absence_window_future_days,
+            self.settings.start_date,
+        )
+
+    def absence_lookups(self) -> AbsenceLookups:
+        past_days = self.settings.absence_window_past_days
+        past = self.clock().date() - timedelta(days=past_days + 1)
+        people = self.lookups.people
+        links = self.links(ABSENCES)
+        return AbsenceLookups(
+            people=people,
+            types=self.lookups.absence_types,
+            zone=self.lookups.zone,
+            window=self.absence_window(),
+            only_approved=self.settings.only_approved_absences,
+            skip_approval=self.settings.skip_approval,
+            found=self.lookups.found(
+                ABSENCE,
+                {"starts_from.date_time.gte": f"{past.isoformat()}T00:00:00"},
+                lambda: (link.dest_id for link in links.values()),
+            ),
+        )
+
+    def plan_timers(self, records: Sequence[Mapping[str, Any]]) -> list[Plan]:
+        if not records:
+            return []
+        look, links = self.timer_lookups(), self.links(TIMERS)
+        return self._plan(records, lambda r: plan_timer(r, links.get(str(r["id"])), look))
+
+    def plan_absences(self, records: Sequence[Mapping[str, Any]]) -> list[Plan]:
+        if not records:
+            return []
+        look, links = self.absence_lookups(), self.links(ABSENCES)
+        return self._plan(records, lambda r: plan_absence(r, links.get(str(r["id"])), look))
+
+    def _plan(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        rule: Callable[[Mapping[str, Any]], Plan | None],
+    ) -> list[Plan]:
+        plans = []
+        for record in records:
+            plan = rule(record)
+            if plan is not None:
+                kind = ATTENDANCE if plan.entity == TIMERS else ABSENCE
+                self.lookups.taken(kind, linked_ids([plan]))
+                plans.append(plan)
+        return plans
+
+    def vanished_timers(self, seen: set[str]) -> list[Plan]:
+        return plan_vanished_timers(self.links(TIMERS), seen, self.window_start())
+
+    def vanished_absences(self, seen: set[str]) -> list[Plan]:
+        return plan_vanished_absences(self.links(ABSENCES), seen, self.absence_window())

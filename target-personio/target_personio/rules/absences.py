@@ -1,0 +1,165 @@
+"""A Staffomatic absence in, the plan for its Personio absence period out: pure.
+
+Only when ``absence_source`` is ``staffomatic``. An approved absence (or, without
+``only_approved_absences``, a new one, sent pending) inside the window becomes one day-based
+absence period (:func:`target_personio.mapping.absence_body`); a declined or cancelled one loses
+the period the sync wrote. A changed absence is PATCHed in place (which also approves a period
+that was sent pending); one that moved to another person is deleted and created again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync_ledger import Link, fingerprint
+from sync_ledger.engine import DEST, LinkPlan, Op, Plan
+from sync_ledger.engine.vocabulary import (
+    APPROVE,
+    CREATE,
+    DELETE,
+    FAIL,
+    SKIP,
+    STAFFOMATIC_ABSENCES,
+    UNCHANGED,
+    UPDATE,
+)
+
+from target_personio import mapping
+from target_personio.rules.common import (
+    ABSENCE_PATH,
+    Found,
+    Unlinked,
+    approval,
+    link_or_create,
+    nothing_found,
+    quietly,
+    removal,
+)
+from target_personio.rules.people import AbsenceTypes, People
+
+VANISHED = "the absence no longer exists in Staffomatic"
+NO_TIMES = "the absence has no start or no end"
+MOVED_PERSON = "the absence moved to another person"
+
+
+@dataclass(frozen=True)
+class AbsenceWindow:
+    """The days tap-staffomatic reads absences for, never before ``start_date``."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def around(
+        cls, today: date, past_days: int, future_days: int, start_date: date | None = None
+    ) -> AbsenceWindow:
+        first = today - timedelta(days=past_days)
+        if start_date is not None:
+            first = max(first, start_date)
+        return cls(first, today + timedelta(days=future_days))
+
+    def holds(self, starts: str, ends: str) -> bool:
+        """Whether a period between two local times (ISO text) touches the window."""
+        return ends[:10] >= self.first.isoformat() and starts[:10] <= self.last.isoformat()
+
+
+@dataclass(frozen=True)
+class AbsenceLookups:
+    """What an absence's plan depends on besides the absence and its link."""
+
+    people: People
+    types: AbsenceTypes
+    zone: ZoneInfo
+    window: AbsenceWindow
+    only_approved: bool = True
+    skip_approval: bool = True
+    found: Found = field(default=nothing_found)
+    """Personio absence periods no link names, by :func:`mapping.absence_key`."""
+
+
+def wanted(state: str, only_approved: bool) -> tuple[bool, bool, str]:
+    """(send it, approved, why not) for a Staffomatic absence state."""
+    if state == "approved":
+        return True, True, ""
+    if state == "new" and not only_approved:
+        return True, False, ""
+    if state == "declined":
+        return False, False, "the absence was declined"
+    return False, False, f"the absence is {state or 'without state'}, not approved"
+
+
+def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLookups) -> Plan | None:
+    """The plan for one absence; None for one outside the window (left alone, not logged)."""
+    aid = str(record["id"])
+    try:
+        start = mapping.parse_time(record.get("starts_at"))
+        end = mapping.parse_time(record.get("ends_at"))
+    except mapping.Unmappable as exc:
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=str(exc))
+    if start is None or end is None:
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=NO_TIMES)
+    zone = look.zone
+    if not look.window.holds(mapping.local_time(start, zone), mapping.local_time(end, zone)):
+        return None
+    send, approved, why = wanted(str(record.get("state") or ""), look.only_approved)
+    if not send:
+        if link is not None:
+            return removal(STAFFOMATIC_ABSENCES, aid, ABSENCE_PATH, link, why)
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=why)
+    person, why = look.people.person_for(record.get("user_id"))
+    if person is None:
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=why)
+    type_id, type_name = look.types.type_for(record)
+    if type_id is None:
+        reason = f"absence type {type_name!r} not in Personio"
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=reason, held_back=type_name)
+    try:
+        body = mapping.absence_body(dict(record), look.zone, person, type_id)
+    except mapping.Unmappable as exc:
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=FAIL, reason=f"not sent: {exc}")
+    fp = fingerprint({"body": body, "approved": approved})
+    if link is not None and link.fingerprint == fp:
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=UNCHANGED, ids={DEST: link.dest_id})
+    params = approval(approved and look.skip_approval)
+    data = {
+        "person": person,
+        "approved": approved,
+        "starts": body["starts_from"]["date_time"],
+        "ends": body["ends_at"]["date_time"],
+    }
+    plan = Plan(STAFFOMATIC_ABSENCES, aid, link=LinkPlan(fp, data))
+    if link is None:
+        key = mapping.absence_key(body)
+        plan.ops = [link_or_create(Unlinked(look.found), key, DEST, ABSENCE_PATH, body, params)]
+    elif link.data.get("person") != person:
+        plan.ids = {"old": link.dest_id}
+        writes = [
+            Op(DELETE, "DELETE", f"{ABSENCE_PATH}/{{old}}", drops=("old",)),
+            Op(CREATE, "POST", ABSENCE_PATH, body, params),
+        ]
+        plan.ops = quietly(writes, UPDATE, MOVED_PERSON)
+    else:
+        # PATCH with skip_approval approves a period that was sent pending.
+        newly_approved = approved and not link.data.get("approved")
+        changes = {k: v for k, v in body.items() if k != "person"}
+        action = APPROVE if newly_approved else UPDATE
+        plan.ids = {DEST: link.dest_id}
+        plan.ops = [Op(action, "PATCH", f"{ABSENCE_PATH}/{{{DEST}}}", changes, params)]
+    return plan
+
+
+def plan_vanished_absences(
+    links: Mapping[str, Link], seen: set[str], window: AbsenceWindow
+) -> list[Plan]:
+    """After a complete read of the window: remove the periods of linked absences that were
+    not seen, when they lie inside the window (others are simply no longer read)."""
+    return [
+        removal(STAFFOMATIC_ABSENCES, aid, ABSENCE_PATH, link, VANISHED)
+        for aid, link in links.items()
+        if aid not in seen
+        and window.holds(str(link.data.get("starts", "")), str(link.data.get("ends", "")))
+    ]

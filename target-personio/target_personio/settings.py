@@ -1,0 +1,225 @@
+"""The target's settings, declared once: the JSON schema (types, defaults, ranges) and the typed
+:class:`Settings` built from the config the SDK validated against it.
+
+The SDK fills in the schema's defaults when it validates the config; :meth:`Settings.from_config`
+takes a value left null from the schema too, so no default is written anywhere else. What the
+schema cannot judge alone (the absence source, the base URL, the credentials) is checked by
+:meth:`Settings.check`, which stops the run with one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from singer_sdk import typing as th
+from sync_ledger.targets import absence_source_problem, base_url_problem
+
+from target_personio.client import RunStopped
+
+DEFAULT_BASE_URL = "https://api.personio.de"
+
+CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
+    th.Property("client_id", th.StringType, secret=True, description="Personio API client id."),
+    th.Property(
+        "client_secret", th.StringType, secret=True, description="Personio API client secret."
+    ),
+    th.Property(
+        "credentials_file",
+        th.StringType,
+        description="Instead of client_id/client_secret: a JSON file with both keys.",
+    ),
+    th.Property(
+        "base_url",
+        th.StringType,
+        default=DEFAULT_BASE_URL,
+        description="Personio API root; https is required unless it is a loopback address.",
+    ),
+    th.Property(
+        "app_id",
+        th.StringType,
+        default="TARGET_PERSONIO",
+        description="Sent as X-Personio-App-ID on every request (UPPER_SNAKE_CASE).",
+    ),
+    th.Property(
+        "ledger_url",
+        th.StringType,
+        description="SQLAlchemy URL of the sync ledger (default: sync-ledger.db in the "
+        "Meltano project); postgresql+psycopg://... in production.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Compute and record the plan, print the summary, write nothing.",
+    ),
+    th.Property(
+        "absence_source",
+        th.StringType,
+        default="personio",
+        description="Which system owns absences: personio (this target ignores absences) "
+        "or staffomatic (this target writes them to Personio).",
+    ),
+    th.Property(
+        "only_verified_timers",
+        th.BooleanType,
+        default=True,
+        description="Send only timers a manager verified in Staffomatic.",
+    ),
+    th.Property(
+        "settle_minutes",
+        th.IntegerType(minimum=0),
+        default=60,
+        description="A timer is sent once it has been stopped this long.",
+    ),
+    th.Property(
+        "retry_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        description="Nothing older is written; rejected records are retried this long.",
+    ),
+    th.Property(
+        "only_approved_absences",
+        th.BooleanType,
+        default=True,
+        description="Send only approved absences; false: new ones are sent pending too.",
+    ),
+    th.Property(
+        "absence_type_map",
+        th.ObjectType(additional_properties=th.StringType),
+        description="Staffomatic absence type name (or id) to Personio absence type name "
+        "(or id), for types whose names differ.",
+    ),
+    th.Property(
+        "absence_window_past_days",
+        th.IntegerType(minimum=0),
+        default=60,
+        description="Days before today tap-staffomatic reads absences (same as the tap's "
+        "setting); a full sync removes vanished absences only inside the window.",
+    ),
+    th.Property(
+        "absence_window_future_days",
+        th.IntegerType(minimum=0),
+        default=365,
+        description="Days after today tap-staffomatic reads absences (same as the tap's).",
+    ),
+    th.Property(
+        "time_zone",
+        th.StringType,
+        description="Company time zone (IANA name); default: the Staffomatic account's.",
+    ),
+    th.Property(
+        "skip_approval",
+        th.BooleanType,
+        default=True,
+        description="Create periods approved in Personio (the data was approved in "
+        "Staffomatic); false leaves them for approval in Personio.",
+    ),
+    th.Property(
+        "max_parallel_writes",
+        th.IntegerType(minimum=1),
+        default=1,
+        description="Write requests in flight at once, for different people (always within "
+        "the rate limits).",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description="Nothing that starts before this date is written.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the target, typed (see :data:`CONFIG_SCHEMA` for what each means)."""
+
+    client_id: str | None
+    client_secret: str | None
+    credentials_file: str | None
+    base_url: str
+    app_id: str
+    ledger_url: str | None
+    dry_run: bool
+    absence_source: str
+    only_verified_timers: bool
+    settle_minutes: int
+    retry_days: int
+    only_approved_absences: bool
+    absence_type_map: Mapping[str, str]
+    absence_window_past_days: int
+    absence_window_future_days: int
+    time_zone: str | None
+    skip_approval: bool
+    max_parallel_writes: int
+    start_date: date | None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings of a config the SDK validated (a null value takes the schema's default)."""
+        declared = CONFIG_SCHEMA["properties"]
+        values = {}
+        for item in fields(cls):
+            value = config.get(item.name)
+            if value is None:
+                value = declared[item.name].get("default")
+            values[item.name] = _typed(item.name, value)
+        return cls(**values)
+
+    @property
+    def syncs_absences(self) -> bool:
+        """Whether Staffomatic is the master of absences (this target writes them)."""
+        return self.absence_source == "staffomatic"
+
+    def check(self) -> None:
+        """Stop at once, with one sentence, on a setting that cannot work."""
+        problem = absence_source_problem({"absence_source": self.absence_source})
+        problem = problem or base_url_problem(self.base_url, DEFAULT_BASE_URL)
+        if problem:
+            raise RunStopped(problem)
+        self.credentials()
+
+    def credentials(self) -> tuple[str, str]:
+        """client_id and client_secret from the settings or from ``credentials_file``."""
+        client_id, client_secret = self.client_id, self.client_secret
+        path = self.credentials_file
+        if path and not (client_id and client_secret):
+            try:
+                data = json.loads(Path(path).read_text())
+            except (OSError, ValueError) as exc:
+                raise RunStopped(
+                    f"The credentials_file {path} cannot be read ({type(exc).__name__}); point "
+                    'it at a JSON file with "client_id" and "client_secret".'
+                ) from None
+            client_id = client_id or data.get("client_id")
+            client_secret = client_secret or data.get("client_secret")
+        if not client_id or not client_secret:
+            raise RunStopped(
+                "Personio credentials are missing: set client_id and client_secret, or "
+                "credentials_file pointing at a JSON file holding both."
+            )
+        return str(client_id), str(client_secret)
+
+
+def _typed(name: str, value: Any) -> Any:
+    if name == "absence_type_map":
+        return {str(k): str(v) for k, v in (value or {}).items()}
+    if name == "start_date":
+        return _date(value)
+    if name in ("base_url", "app_id", "absence_source"):
+        return str(value)
+    return value
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
