@@ -27,6 +27,7 @@ from sync_ledger.db import (
     sqlite_path,
     upsert,
 )
+from sync_ledger.lock import DEFAULT_WAIT_SECONDS, RunLock
 from sync_ledger.records import (
     ACTIONS,
     STATUSES,
@@ -73,6 +74,7 @@ class Ledger:
         self.url = safe_url(url)
         self.clock = clock
         self._run_columns = [f.name for f in fields(RunInfo)]
+        self._locks: list[RunLock] = []
         missing = f"There is no sync ledger at {self.url} yet; run a target first or point "
         missing += "--ledger-url (SYNC_LEDGER_URL) at the ledger_url the targets use."
         try:
@@ -108,6 +110,8 @@ class Ledger:
             ) from None
 
     def close(self) -> None:
+        for lock in self._locks:
+            lock.release()
         self.engine.dispose()
 
     def __enter__(self) -> Self:
@@ -166,25 +170,49 @@ class Ledger:
 
     # runs -------------------------------------------------------------------------------------
 
-    def start_run(self, target: str, dry_run: bool = False) -> Run:
-        """Open a run of ``target``; first close its earlier runs that were interrupted."""
-        started = self.clock()
-        with self.engine.begin() as conn:
-            close_interrupted(conn, target, started)
-            run_id = conn.execute(
-                runs.insert()
-                .values(
-                    target=target,
-                    dry_run=dry_run,
-                    status="running",
-                    started_at=started,
-                    pid=os.getpid(),
-                    host=this_host(),
-                    **meltano_context(),
-                )
-                .returning(runs.c.id)
-            ).scalar_one()
-        return Run(self, run_id, target, dry_run, started)
+    def start_run(
+        self,
+        target: str,
+        dry_run: bool = False,
+        *,
+        account: str | None = None,
+        lock_wait: float = DEFAULT_WAIT_SECONDS,
+    ) -> Run:
+        """Open a run of ``target``; first close its earlier runs that were interrupted.
+
+        A real run that names its destination ``account`` first takes that account's lock, so
+        that one run at a time writes to it: it waits up to ``lock_wait`` seconds for a run
+        holding it, then raises :class:`~sync_ledger.lock.LockBusy` naming that run. The lock is
+        released when the run finishes, when the ledger is closed, or when the process ends."""
+        lock = None
+        if account is not None and not dry_run:
+            lock = RunLock(self, target, account, wait=lock_wait)
+            lock.acquire()
+            self._locks.append(lock)
+        try:
+            started = self.clock()
+            with self.engine.begin() as conn:
+                close_interrupted(conn, target, started)
+                run_id = conn.execute(
+                    runs.insert()
+                    .values(
+                        target=target,
+                        dry_run=dry_run,
+                        status="running",
+                        started_at=started,
+                        pid=os.getpid(),
+                        host=this_host(),
+                        **meltano_context(),
+                    )
+                    .returning(runs.c.id)
+                ).scalar_one()
+            if lock is not None:
+                lock.held_by_run(run_id)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return Run(self, run_id, target, dry_run, started, lock=lock)
 
     def prune(self, now: datetime | None = None, keep_days: int = RUN_LOG_DAYS) -> int:
         """Delete runs (and their log rows) started over ``keep_days`` ago; returns how many."""

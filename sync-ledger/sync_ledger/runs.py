@@ -15,6 +15,7 @@ from sync_ledger.schema import actions, runs
 
 if TYPE_CHECKING:
     from sync_ledger.ledger import Ledger
+    from sync_ledger.lock import RunLock
 
 STALE_RUN_HOURS = 6
 """An unfinished run older than this is taken for interrupted, wherever its process ran."""
@@ -80,9 +81,18 @@ class Run:
     """One run of a target: records an action per record, then ``finish`` stores the counts."""
 
     def __init__(
-        self, ledger: Ledger, run_id: int, target: str, dry_run: bool, started_at: datetime
+        self,
+        ledger: Ledger,
+        run_id: int,
+        target: str,
+        dry_run: bool,
+        started_at: datetime,
+        *,
+        lock: RunLock | None = None,
     ) -> None:
         self.ledger = ledger
+        self.lock = lock
+        """The destination account's lock this run holds (released when it finishes)."""
         self.id = run_id
         self.target = target
         self.dry_run = dry_run
@@ -135,5 +145,7 @@ class Run:
                 .where(runs.c.id == self.id)
                 .values(status=status, finished_at=now, counts=counts)
             )
+        if self.lock is not None:
+            self.lock.release()
         self.ledger.prune(now)
         return counts

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from types import FrameType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from singer_sdk import Target
+from singer_sdk import typing as th
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
@@ -21,6 +24,14 @@ from typing_extensions import override
 from sync_ledger.singer_input import CheckedReader, MalformedInput
 
 ABSENCE_SOURCES = ("personio", "staffomatic")
+
+LOCK_WAIT_SETTING = th.Property(
+    "lock_wait_seconds",
+    th.IntegerType(minimum=0),
+    default=300,
+    description="One run at a time writes to a destination account: how long a run waits for "
+    "another one to finish before it stops, naming it (seconds).",
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -86,6 +97,19 @@ def _texts(value: Any, name: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, name)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT reached the target: it stops, and its run ends as ``interrupted``."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def ending(error: BaseException | None) -> str:
+    """The ledger status of a run that stops on ``error``."""
+    return "interrupted" if isinstance(error, Interrupted | KeyboardInterrupt) else "failed"
+
+
 class UnreadableRecord(Exception):
     """A record the target cannot read; the message is the reason recorded for its skip."""
 
@@ -127,8 +151,14 @@ class SentenceTarget(Target):
         if isinstance(self.message_reader, CheckedReader):
             self.message_reader.on_malformed = self.abort
 
-    def abort(self) -> None:
-        """Close the run as failed, keeping what was written recorded (the input broke off)."""
+    def abort(self, error: BaseException | None = None) -> None:
+        """Close the ledger run as failed (or interrupted, for :class:`Interrupted`), keeping
+        what was written recorded: the input broke off, or ``error`` stopped the run."""
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK exits 0 on SIGTERM, which Meltano takes for success; the run is interrupted.
+        raise Interrupted(signum)
 
     @classmethod
     @override
@@ -150,3 +180,10 @@ class SentenceTarget(Target):
         except stops as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+        except Interrupted as stop:
+            cls.logger.error(
+                "Stopped by %s; the run is recorded as interrupted in the ledger and the next "
+                "run carries on.",
+                stop,
+            )
+            sys.exit(128 + stop.signum)

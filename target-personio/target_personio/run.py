@@ -80,7 +80,13 @@ class SyncRun:
     @property
     def recorder(self) -> Recorder:
         if self._recorder is None:
-            run = self.ledger.start_run(TARGET, dry_run=self.dry_run)
+            client_id, _ = self.settings.credentials()
+            run = self.ledger.start_run(
+                TARGET,
+                dry_run=self.dry_run,
+                account=f"{self.settings.base_url}|{client_id}",
+                lock_wait=self.settings.lock_wait_seconds,
+            )
             self._recorder = Recorder(self.ledger, run, SYSTEM, now=self.clock)
         return self._recorder
 
@@ -167,13 +173,14 @@ class SyncRun:
                 retry.reason,
             )
 
-    def fail(self) -> None:
-        """Close the run as failed after an error that stops it."""
+    def fail(self, status: str = "failed") -> None:
+        """Close the run as failed (or interrupted) after an error that stops it."""
         if self._finished:
             return
         self._finished = True
         try:
-            self.recorder.run.finish("failed")
+            if self._recorder is not None:  # a run that never started has nothing to close
+                self._recorder.run.finish(status)
         except LedgerError:
             pass  # the ledger itself is what failed; its error is the one reported
         finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
-from sync_ledger.targets import absence_source_problem, base_url_problem
+from sync_ledger.targets import LOCK_WAIT_SETTING, absence_source_problem, base_url_problem
 
 from target_personio.client import RunStopped
 
@@ -119,6 +119,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Create periods approved in Personio (the data was approved in "
         "Staffomatic); false leaves them for approval in Personio.",
     ),
+    LOCK_WAIT_SETTING,
     th.Property(
         "max_parallel_writes",
         th.IntegerType(minimum=1),
@@ -156,6 +157,7 @@ class Settings:
     time_zone: str | None
     skip_approval: bool
     max_parallel_writes: int
+    lock_wait_seconds: int
     start_date: date | None
 
     @classmethod

@@ -21,7 +21,7 @@ from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from sync_ledger.engine import Plan
 from sync_ledger.engine.vocabulary import SKIP
-from sync_ledger.targets import QuietValidator, text_problem
+from sync_ledger.targets import QuietValidator, ending, text_problem
 from typing_extensions import override
 
 from target_personio.run import ABSENCES, TIMERS, SyncRun
@@ -131,8 +131,8 @@ class _WindowSink(_RunSink, BatchSink):
         self._deferred = []
         try:
             self.sync.settle(self.plans(_latest(records)))
-        except BaseException:
-            self.sync.fail()
+        except BaseException as exc:
+            self.sync.fail(ending(exc))
             raise
 
     def plans(self, records: list[dict[str, Any]]) -> list[Plan]:
@@ -171,8 +171,8 @@ class _WindowSink(_RunSink, BatchSink):
             if self._complete:
                 self.sync.settle(self.vanished(self._seen))
                 self._complete = False
-        except BaseException:
-            self.sync.fail()
+        except BaseException as exc:
+            self.sync.fail(ending(exc))
             raise
 
     def mark_seen(self, source_id: str) -> None:

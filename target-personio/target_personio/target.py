@@ -11,7 +11,7 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.sinks import Sink
 from sync_ledger import LedgerError
-from sync_ledger.targets import SentenceTarget, UnreadableRecord
+from sync_ledger.targets import SentenceTarget, UnreadableRecord, ending
 from typing_extensions import override
 
 from target_personio.client import RunStopped
@@ -79,11 +79,15 @@ class TargetPersonio(SentenceTarget):
                 self.sync.skip(sink.entity, sid, reason)
 
     @override
+    def abort(self, error: BaseException | None = None) -> None:
+        self.sync.fail(ending(error))
+
+    @override
     def process_endofpipe(self) -> None:
         self.sync.lookups_ready = True  # everything has been read: write what waited
         try:
             super().process_endofpipe()
-        except BaseException:
-            self.sync.fail()
+        except BaseException as exc:
+            self.sync.fail(ending(exc))
             raise
         self.sync.finish()

@@ -83,7 +83,12 @@ class Session:
         )
         self.rules = settings.rules(self.zone, self.today)
         self.lookups = reading.lookups(client)
-        run = ledger.start_run(TARGET, dry_run=self.dry_run)
+        run = ledger.start_run(
+            TARGET,
+            dry_run=self.dry_run,
+            account=f"{settings.base_url}|{settings.account}",
+            lock_wait=settings.lock_wait_seconds,
+        )
         self.recorder = Recorder(ledger, run, SYSTEM, now=lambda: datetime.now(self.zone))
         self.applier = Applier(
             StaffomaticDestination(client, self.lookups),

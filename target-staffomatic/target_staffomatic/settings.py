@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from singer_sdk import typing as th
-from sync_ledger.targets import absence_source_problem, base_url_problem
+from sync_ledger.targets import LOCK_WAIT_SETTING, absence_source_problem, base_url_problem
 
 from target_staffomatic.rules import DEPARTMENT_SOURCES, SYNC_FIELDS, Rules
 
@@ -126,6 +126,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "Days a rejected record is retried before giving up.",
         default=7,
     ),
+    LOCK_WAIT_SETTING,
     _setting(
         "max_parallel_writes",
         th.IntegerType(minimum=1),
@@ -164,6 +165,7 @@ class Settings:
     absence_window_future_days: int
     retry_days: int
     max_parallel_writes: int
+    lock_wait_seconds: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

@@ -12,7 +12,7 @@ from singer_sdk.helpers.capabilities import (
 )
 from singer_sdk.sinks import Sink
 from sync_ledger import Ledger, LedgerError, default_url
-from sync_ledger.targets import SentenceTarget, UnreadableRecord
+from sync_ledger.targets import SentenceTarget, UnreadableRecord, ending
 from typing_extensions import override
 
 from target_staffomatic.client import StaffomaticClient, StaffomaticError
@@ -101,14 +101,18 @@ class TargetStaffomatic(SentenceTarget):
     def _guard(self, call: Any, *args: Any) -> None:
         try:
             call(*args)
-        except BaseException:
-            if self._session is not None:
-                session, self._session = self._session, None
-                try:
-                    session.finish("failed")
-                except Exception:
-                    self.logger.warning("Could not close the ledger run after the failure.")
+        except BaseException as exc:
+            self.abort(exc)
             raise
+
+    @override
+    def abort(self, error: BaseException | None = None) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            try:
+                session.finish(ending(error))
+            except Exception:
+                self.logger.warning("Could not close the ledger run after the failure.")
 
 
 def open_session(settings: Settings) -> Session:
@@ -131,6 +135,10 @@ def open_session(settings: Settings) -> Session:
         raise StopRun(str(exc)) from None
     try:
         return Session(settings, client, ledger)
+    except LedgerError as exc:  # another run holds the account, or the ledger failed
+        client.close()
+        ledger.close()
+        raise StopRun(str(exc)) from None
     except BaseException:
         client.close()
         ledger.close()
