@@ -11,8 +11,9 @@ import ipaddress
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from singer_sdk import Target
@@ -108,6 +109,54 @@ class Interrupted(BaseException):
 def ending(error: BaseException | None) -> str:
     """The ledger status of a run that stops on ``error``."""
     return "interrupted" if isinstance(error, Interrupted | KeyboardInterrupt) else "failed"
+
+
+R = TypeVar("R", bound=Mapping[str, Any])
+
+
+class NewestOnly:
+    """One version of each source record per run: the newest.
+
+    An input stream may hold a record twice (an overlapping re-read, a tap that pages while
+    records change), or an older version after a newer one. Within a batch only the newest
+    version (by the change time in ``stamp``; the one read last when the times are equal or
+    missing) is handed on; a version older than one already handed on in this run is dropped.
+    """
+
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp
+        self._handed: dict[str, datetime] = {}
+
+    def __call__(self, records: Iterable[R]) -> list[R]:
+        chosen: dict[str, R] = {}
+        for record in records:
+            key = str(record.get("id"))
+            kept = chosen.get(key)
+            if kept is None or not _older(self._time(record), self._time(kept)):
+                chosen[key] = record
+        handed = []
+        for key, record in chosen.items():
+            when = self._time(record)
+            if _older(when, self._handed.get(key)):
+                continue
+            if when is not None:
+                self._handed[key] = when
+            handed.append(record)
+        return handed
+
+    def _time(self, record: Mapping[str, Any]) -> datetime | None:
+        value = record.get(self.stamp)
+        try:
+            moment = datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment
+
+
+def _older(when: datetime | None, than: datetime | None) -> bool:
+    return when is not None and than is not None and when < than
 
 
 class UnreadableRecord(Exception):
