@@ -11,7 +11,7 @@ import ipaddress
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -184,6 +184,35 @@ class QuietValidator(BaseJSONSchemaValidator):
                 path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
                 reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
             raise UnreadableRecord(reason) from None
+        problem = _time_problem(self.schema, record, "")
+        if problem:
+            raise UnreadableRecord(problem)
+
+
+_PARSERS = {"date": date.fromisoformat, "date-time": datetime.fromisoformat}
+
+
+def _time_problem(schema: Mapping[str, Any], value: Any, name: str) -> str | None:
+    """Why a date or time in ``value`` (as ``schema`` declares it) is not a real one, naming the
+    field, never its value: the SDK would stop the whole run on it."""
+    if isinstance(value, str) and schema.get("format") in _PARSERS:
+        try:
+            _PARSERS[schema["format"]](value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            what = "date" if schema["format"] == "date" else "date and time"
+            why = "not in ISO 8601 form" if "isoformat" in str(exc) else str(exc)  # no value
+            return f"{name} is not a valid {what} ({why}): correct it in the source"
+    elif isinstance(value, Mapping):
+        for key, sub in (schema.get("properties") or {}).items():
+            found = _time_problem(sub, value.get(key), f"{name}.{key}" if name else key)
+            if found:
+                return found
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for item in value:
+            found = _time_problem(schema["items"], item, name)
+            if found:
+                return found
+    return None
 
 
 class SentenceTarget(Target):

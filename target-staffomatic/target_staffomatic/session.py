@@ -172,6 +172,11 @@ class Session:
                 if problem:
                     raise ValueError(problem)
                 absence = read_absence(record, names, self.window[1])
+                if absence.end < self.window[0] or absence.start > self.window[1]:
+                    raise ValueError(
+                        f"the absence lies outside the sync window ({self.window[0]} to "
+                        f"{self.window[1]}): nothing outside it is written"
+                    )
             except ValueError as exc:
                 self.recorder.record(Plan(ABSENCE, sid, outcome="skip", reason=str(exc)))
                 continue
