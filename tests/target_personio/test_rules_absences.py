@@ -225,7 +225,9 @@ def test_absences_outside_the_window_or_before_start_date_are_left_alone() -> No
         assert (plan.outcome, plan.ops) == ("skip", [])
         assert plan.reason.startswith("the absence lies outside the sync window (")
     early = absence(9, "2024-10-01 00:00", "2024-10-02 23:59")
-    assert plan_absence(early, None, lookups()).ops  # type: ignore[union-attr]
+    inside = plan_absence(early, None, lookups())
+    assert inside is not None
+    assert inside.ops
     before_start = plan_absence(early, None, lookups(start_date=date(2024, 10, 15)))
     assert before_start is not None
     assert (before_start.outcome, before_start.ops) == ("skip", [])
