@@ -117,7 +117,9 @@ class SyncRun:
         if self._applier is None:
             destination = PersonioDestination(self.client)
             workers = self.settings.max_parallel_writes
-            self._applier = Applier(destination, workers=workers, dry_run=self.dry_run)
+            self._applier = Applier(
+                destination, workers=workers, dry_run=self.dry_run, journal=self.recorder.run
+            )
         for wave in in_waves(plans, self._people):
             results = self._applier.apply(wave)
             for result in results:

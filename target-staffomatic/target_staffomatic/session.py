@@ -95,6 +95,7 @@ class Session:
             workers=settings.max_parallel_writes,
             dry_run=self.dry_run,
             name="staffomatic-",
+            journal=run,
         )
         for retry in ledger.give_up_expired(settings.retry_days, system=SYSTEM):
             self.recorder.notes.append(
