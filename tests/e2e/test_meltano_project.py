@@ -7,10 +7,13 @@ against a fresh demo-seeded sandbox, and reads the outcome back through ``/_sand
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,6 +218,21 @@ def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> Non
     assert writes(sync.personio) == 0  # the timers never ran
 
 
+def wait_until_a_sync_holds_the_project(project: Path) -> None:
+    lock = project / ".meltano" / "sync.lock"
+    deadline = time.monotonic() + 60
+    while True:
+        if lock.exists():
+            with lock.open("a") as probe:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(probe, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    return
+        assert time.monotonic() < deadline, "no sync took the project's lock"
+        time.sleep(0.05)
+
+
 def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     sync: Sync,
 ) -> None:
@@ -235,6 +253,7 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
         )
         for _ in range(2)
     ]
+    wait_until_a_sync_holds_the_project(sync.project)
     impatient = sync.script("full-sync", "--wait", "0")
     outputs = [run.communicate(timeout=900)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [o[-3000:] for o in outputs]
@@ -261,3 +280,11 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
         targets = Counter(r.target for r in ledger.runs() if r.status == "success")
     assert targets == {"target-staffomatic": 4, "target-personio": 4}
     assert_nothing_written_again(sync)
+    # what the runs leave behind (ledger, Meltano's database and run files) is private
+    ledger = Path(sync.ledger_url.removeprefix("sqlite:///"))
+    meltano = sync.project / ".meltano"
+    configs = (meltano / "run").rglob("*.json")  # the plugins' generated config, with secrets
+    left = [*ledger.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*")]
+    readable = [str(p) for p in left if p.is_file() and p.stat().st_mode & 0o077]
+    assert ledger.exists()
+    assert readable == []
