@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import FrameType
 from typing import Any, ClassVar
 
@@ -31,6 +31,24 @@ LOCK_WAIT_SETTING = th.Property(
     description="One run at a time writes to a destination account: how long a run waits for "
     "another one to finish before it stops, naming it (seconds).",
 )
+
+
+def settings_values(
+    names: Iterable[str],
+    schema: Mapping[str, Any],
+    config: Mapping[str, Any],
+    typed: Callable[[str, Any], Any],
+) -> dict[str, Any]:
+    """Each named setting of a config the SDK validated against ``schema``, passed through
+    ``typed(name, value)``; a value left null takes the schema's default (written nowhere else)."""
+    declared = schema["properties"]
+    values = {}
+    for name in names:
+        value = config.get(name)
+        if value is None:
+            value = declared[name].get("default")
+        values[name] = typed(name, value)
+    return values
 
 
 def absence_source_problem(config: Any) -> str | None:

@@ -14,7 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from singer_sdk import typing as th
-from sync_ledger.targets import LOCK_WAIT_SETTING, absence_source_problem, base_url_problem
+from sync_ledger.targets import (
+    LOCK_WAIT_SETTING,
+    absence_source_problem,
+    base_url_problem,
+    settings_values,
+)
 
 from target_staffomatic.rules import DEPARTMENT_SOURCES, SYNC_FIELDS, Rules
 
@@ -170,14 +175,8 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """The settings of a config the SDK validated (a null value takes the schema's default)."""
-        declared = CONFIG_SCHEMA["properties"]
-        values = {}
-        for item in fields(cls):
-            value = config.get(item.name)
-            if value is None:
-                value = declared[item.name].get("default")
-            values[item.name] = _typed(item.name, value)
-        return cls(**values)
+        names = [item.name for item in fields(cls)]
+        return cls(**settings_values(names, CONFIG_SCHEMA, config, _typed))
 
     def check(self) -> None:
         """Stop with one sentence for a setting the schema cannot judge alone."""
