@@ -10,7 +10,6 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import case, delete, inspect, select, update
@@ -117,12 +116,7 @@ class Ledger:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # links ------------------------------------------------------------------------------------

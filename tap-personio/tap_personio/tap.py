@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +12,7 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from typing_extensions import override
-from vendor_http.pacing import Clock, Sleep
+from vendor_http.pacing import Clocked
 from vendor_http.personio import RETRY, PersonioPacing
 from vendor_http.personio_auth import Tokens
 from vendor_http.timeutil import day_window, parse_timestamp, utcnow
@@ -47,7 +46,7 @@ ATTRIBUTES_HELP = (
 )
 
 
-class TapPersonio(Tap):
+class TapPersonio(Clocked, Tap):
     """Reads employees, absence types, absences and attendances from Personio."""
 
     name = "tap-personio"
@@ -124,14 +123,6 @@ class TapPersonio(Tap):
             "before the first and after the last record of the window.",
         ),
     ).to_dict()
-
-    def __init__(
-        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
-    ) -> None:
-        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
-        self.clock = clock
-        self.sleep = sleep
-        super().__init__(*args, **kwargs)
 
     # ---- settings ---------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
-from vendor_http.pacing import Clock, Sleep
+from vendor_http.pacing import Clocked
 from vendor_http.staffomatic import DEFAULT_BASE_URL, StaffomaticPacer, names_contact
 from vendor_http.urls import base_url_fault
 
@@ -26,7 +25,7 @@ def _days(name: str, default: int, description: str) -> th.Property:
     return th.Property(name, th.IntegerType(minimum=0), default=default, description=description)
 
 
-class TapStaffomatic(Tap):
+class TapStaffomatic(Clocked, Tap):
     """Reads users, locations, departments, absence types, absences and work timers."""
 
     name = "tap-staffomatic"
@@ -85,14 +84,6 @@ class TapStaffomatic(Tap):
             "before the first and after the last record of the window",
         ),
     ).to_dict()
-
-    def __init__(
-        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
-    ) -> None:
-        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
-        self.clock = clock
-        self.sleep = sleep
-        super().__init__(*args, **kwargs)
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -71,16 +71,8 @@ class AbsencesSink(_SessionSink, BatchSink):
     """
 
     MAX_SIZE_DEFAULT = 100
-
-    def __init__(
-        self,
-        target: TargetStaffomatic,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        self.version: int | None = None
-        super().__init__(target, stream_name, schema, key_properties)
+    version: int | None = None
+    """The table version of an ACTIVATE_VERSION run; None until the tap sends one."""
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
