@@ -17,10 +17,10 @@ from sandbox.personio.params import (
     id_list,
     in_window,
     json_object,
+    listed,
     local_time,
     skip_approval,
-    utc_naive,
-    within,
+    updated_within,
 )
 from sandbox.personio.records import utc_stamp
 
@@ -84,7 +84,7 @@ class Absences(PersonioBase):
                 (people, str(item["person"]["id"])),
                 (kinds, item["absence_type"]["id"]),
             )
-            if any(wanted and value not in wanted for wanted, value in checks):
+            if not listed(checks):
                 continue
             if mode == "as_named":
                 start = datetime.fromisoformat(item["starts_from"]["date_time"])
@@ -92,12 +92,8 @@ class Absences(PersonioBase):
                 end = datetime.fromisoformat(ends["date_time"]) if ends else None
             else:  # the span, half days at noon, ending exclusively (a full day at midnight)
                 start, end = self._absence_span(item)
-            if not in_window(mode, start, end, on_start, on_end):
-                continue
-            updated = utc_naive(item.get("updated_at"))
-            if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
-                continue
-            out.append(item)
+            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                out.append(item)
         out.sort(key=lambda p: (p["starts_from"]["date_time"], p["id"]))
         return self._page(request, [self._absence_view(request, p) for p in out])
 

@@ -18,10 +18,10 @@ from sandbox.personio.params import (
     id_list,
     in_window,
     json_object,
+    listed,
     local_time,
     skip_approval,
-    utc_naive,
-    within,
+    updated_within,
 )
 from sandbox.personio.records import utc_stamp
 
@@ -64,17 +64,13 @@ class Attendances(PersonioBase):
                 (statuses, item["approval"]["status"]),
                 (projects, project),
             )
-            if any(wanted and value not in wanted for wanted, value in checks):
+            if not listed(checks):
                 continue
             day = date.fromisoformat(item.get("attribution_date") or start.date().isoformat())
             if (day_from and day < day_from) or (day_to and day > day_to):
                 continue
-            if not in_window(mode, start, end, on_start, on_end):
-                continue
-            updated = utc_naive(item.get("updated_at"))
-            if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
-                continue
-            out.append(item)
+            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                out.append(item)
         out.sort(key=_sort_key(query.get("sort")))
         return self._page(request, [self._attendance_view(request, p) for p in out])
 
