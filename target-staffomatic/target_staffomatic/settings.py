@@ -211,22 +211,11 @@ class Settings:
         return f"target-staffomatic ({self.email})" if self.email else "target-staffomatic"
 
     def rules(self, zone: ZoneInfo, today: date) -> Rules:
-        """What the sync rules need of these settings."""
-        return Rules(
-            time_zone=zone,
-            today=today,
-            invite_users=self.invite_users,
-            lock_before_hire_date=self.lock_before_hire_date,
-            lock_after_last_day=self.lock_after_last_day,
-            mirror_absence_approval=self.mirror_absence_approval,
-            location_map=self.location_map,
-            default_location_id=self.default_location_id,
-            department_map=self.department_map,
-            department_source=self.department_source,
-            sync_fields=self.sync_fields,
-            absence_type_map=self.absence_type_map,
-            create_missing_absence_types=self.create_missing_absence_types,
-        )
+        """What the sync rules need of these settings: each field of :class:`Rules` of the same
+        name, plus the company time zone and today's date."""
+        given: dict[str, Any] = {"time_zone": zone, "today": today}
+        named = {f.name: getattr(self, f.name) for f in fields(Rules) if f.name not in given}
+        return Rules(**given, **named)
 
 
 def _typed(name: str, value: Any) -> Any:
