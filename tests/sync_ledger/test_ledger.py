@@ -321,6 +321,7 @@ def test_a_ledger_from_before_the_process_columns_gets_them_and_closes_old_runs_
         for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
             conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE ledger_locks")
+        conn.exec_driver_sql("DROP TABLE ledger_intents")
         conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
     with Ledger(ledger_url, create=False) as reader:  # the report reads an old ledger as is
@@ -494,6 +495,7 @@ def test_adding_the_process_columns_is_safe_from_several_processes_at_once(
         for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
             conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE ledger_locks")
+        conn.exec_driver_sql("DROP TABLE ledger_intents")
         conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
     _open_from_four_processes_at_once(ledger_url)
@@ -546,6 +548,18 @@ def test_ledger_tables_have_no_personal_data_columns(ledger: Ledger) -> None:
             "dest_id",
         },
         "ledger_locks": {"key", "target", "run_id", "pid", "host", "acquired_at"},
+        "ledger_intents": {
+            "id",
+            "run_id",
+            "at",
+            "entity",
+            "source_id",
+            "action",
+            "method",
+            "path",
+            "outcome",
+            "dest_id",
+        },
         "ledger_retries": {
             "system",
             "entity",
