@@ -10,10 +10,9 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import case, delete, inspect, select, update
+from sqlalchemy import Table, case, delete, inspect, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from sync_ledger.db import (
@@ -117,12 +116,7 @@ class Ledger:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # links ------------------------------------------------------------------------------------
@@ -159,12 +153,15 @@ class Ledger:
             upsert(conn, links, values)
 
     def drop_link(self, system: str, entity: str, source_id: str) -> None:
+        self._delete_one(links, system, entity, source_id)
+
+    def _delete_one(self, table: Table, system: str, entity: str, source_id: str) -> None:
+        """Delete the row of one source record from ``links`` or ``retries``."""
+        key = table.c
         with self.engine.begin() as conn:
             conn.execute(
-                delete(links).where(
-                    links.c.system == system,
-                    links.c.entity == entity,
-                    links.c.source_id == str(source_id),
+                delete(table).where(
+                    key.system == system, key.entity == entity, key.source_id == str(source_id)
                 )
             )
 
@@ -310,14 +307,7 @@ class Ledger:
         return self._read_retries(query)
 
     def clear_retry(self, system: str, entity: str, source_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                delete(retries).where(
-                    retries.c.system == system,
-                    retries.c.entity == entity,
-                    retries.c.source_id == str(source_id),
-                )
-            )
+        self._delete_one(retries, system, entity, source_id)
 
     def give_up_expired(
         self, retry_days: int, now: datetime | None = None, *, system: str | None = None

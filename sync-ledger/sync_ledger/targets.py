@@ -7,20 +7,19 @@ This module imports singer-sdk, which both targets depend on; the ledger and the
 from __future__ import annotations
 
 import io
-import ipaddress
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
 
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
+from vendor_http.urls import base_url_fault
 
 from sync_ledger.singer_input import CheckedReader, MalformedInput
 
@@ -35,13 +34,22 @@ LOCK_WAIT_SETTING = th.Property(
 )
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def settings_values(
+    names: Iterable[str],
+    schema: Mapping[str, Any],
+    config: Mapping[str, Any],
+    typed: Callable[[str, Any], Any],
+) -> dict[str, Any]:
+    """Each named setting of a config the SDK validated against ``schema``, passed through
+    ``typed(name, value)``; a value left null takes the schema's default (written nowhere else)."""
+    declared = schema["properties"]
+    values = {}
+    for name in names:
+        value = config.get(name)
+        if value is None:
+            value = declared[name].get("default")
+        values[name] = typed(name, value)
+    return values
 
 
 def absence_source_problem(config: Any) -> str | None:
@@ -57,10 +65,10 @@ def absence_source_problem(config: Any) -> str | None:
 
 def base_url_problem(base_url: str, example: str) -> str | None:
     """The sentence for a ``base_url`` that is not a URL or not https off loopback, or None."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    fault = base_url_fault(base_url)
+    if fault == "not a URL":
         return f"base_url {base_url!r} is not a URL; use e.g. {example}."
-    if parts.scheme != "https" and not is_loopback(parts.hostname):
+    if fault == "plain http":
         return f"base_url {base_url!r} must use https (plain http is allowed only on loopback)."
     return None
 

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import time
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from typing_extensions import override
-from vendor_http.pacing import Clock, Sleep
+from vendor_http.pacing import Clocked
 from vendor_http.personio import RETRY, PersonioPacing
 from vendor_http.personio_auth import Tokens
 from vendor_http.timeutil import day_window, parse_timestamp, utcnow
+from vendor_http.urls import base_url_fault
 
 from tap_personio import streams
 from tap_personio.auth import PersonioAuthenticator
@@ -48,7 +46,7 @@ ATTRIBUTES_HELP = (
 )
 
 
-class TapPersonio(Tap):
+class TapPersonio(Clocked, Tap):
     """Reads employees, absence types, absences and attendances from Personio."""
 
     name = "tap-personio"
@@ -126,27 +124,19 @@ class TapPersonio(Tap):
         ),
     ).to_dict()
 
-    def __init__(
-        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
-    ) -> None:
-        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
-        self.clock = clock
-        self.sleep = sleep
-        super().__init__(*args, **kwargs)
-
     # ---- settings ---------------------------------------------------------------------------
 
     @cached_property
     def base_url(self) -> str:
         """The validated ``base_url`` without a trailing slash."""
         raw = str(self.config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        url = urlparse(raw)
-        if url.scheme not in ("http", "https") or not url.hostname:
+        fault = base_url_fault(raw)
+        if fault == "not a URL":
             raise PersonioError(
                 f"base_url {raw!r} is not a web address: set it to https://api.personio.de "
                 "or leave it out."
             )
-        if url.scheme == "http" and not _loopback(url.hostname):
+        if fault == "plain http":
             raise PersonioError(
                 f"base_url {raw!r} uses plain http: use https (plain http is only allowed "
                 "for loopback addresses such as http://127.0.0.1)."
@@ -278,12 +268,3 @@ class TapPersonio(Tap):
         except PersonioError as exc:
             self.logger.error("%s", exc)
             raise SystemExit(1) from None
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

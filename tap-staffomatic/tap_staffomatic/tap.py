@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
-from vendor_http.pacing import Clock, Sleep
+from vendor_http.pacing import Clocked
 from vendor_http.staffomatic import DEFAULT_BASE_URL, StaffomaticPacer, names_contact
+from vendor_http.urls import base_url_fault
 
 from tap_staffomatic.client import StaffomaticError
 from tap_staffomatic.run import RunServices
 from tap_staffomatic.streams import STREAMS
 
 DEFAULT_USER_AGENT = "tap-staffomatic (no contact address: please set user_agent)"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _days(name: str, default: int, description: str) -> th.Property:
     return th.Property(name, th.IntegerType(minimum=0), default=default, description=description)
 
 
-class TapStaffomatic(Tap):
+class TapStaffomatic(Clocked, Tap):
     """Reads users, locations, departments, absence types, absences and work timers."""
 
     name = "tap-staffomatic"
@@ -86,14 +84,6 @@ class TapStaffomatic(Tap):
             "before the first and after the last record of the window",
         ),
     ).to_dict()
-
-    def __init__(
-        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
-    ) -> None:
-        """The SDK's arguments, plus the clock and sleep of every wait (pacing, retries)."""
-        self.clock = clock
-        self.sleep = sleep
-        super().__init__(*args, **kwargs)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -154,13 +144,13 @@ def settings_problems(config: Mapping[str, Any]) -> list[str]:
                 "`api_token` instead."
             )
     base_url = config.get("base_url") or DEFAULT_BASE_URL
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    fault = base_url_fault(base_url)
+    if fault == "not a URL":
         problems.append(
             f"The setting `base_url` ('{base_url}') is not a URL: use "
             f"{DEFAULT_BASE_URL} or leave it unset."
         )
-    elif parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+    elif fault == "plain http":
         problems.append(
             f"The setting `base_url` ('{base_url}') must use https: plain http is only "
             "allowed for loopback addresses such as 127.0.0.1."

@@ -24,6 +24,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from vendor_http.timeutil import datetime_of
+
 MAX_PERIOD = timedelta(hours=24)
 NOON = time(12, 0)
 WORK = "WORK"
@@ -38,9 +40,9 @@ class Unmappable(ValueError):
 
 def parse_time(value: Any) -> datetime | None:
     """An aware datetime from an ISO 8601 string (or a datetime); None stays None."""
-    if value is None or value == "":
+    moment = datetime_of(value)
+    if moment is None:
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         raise Unmappable(f"the timestamp {value} has no offset")
     return moment

@@ -12,12 +12,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
-from sync_ledger.targets import LOCK_WAIT_SETTING, absence_source_problem, base_url_problem
+from sync_ledger.targets import (
+    LOCK_WAIT_SETTING,
+    absence_source_problem,
+    base_url_problem,
+    settings_values,
+)
+from vendor_http.timeutil import date_of
 
 from target_personio.client import RunStopped
 
@@ -163,14 +169,8 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """The settings of a config the SDK validated (a null value takes the schema's default)."""
-        declared = CONFIG_SCHEMA["properties"]
-        values = {}
-        for item in fields(cls):
-            value = config.get(item.name)
-            if value is None:
-                value = declared[item.name].get("default")
-            values[item.name] = _typed(item.name, value)
-        return cls(**values)
+        names = [item.name for item in fields(cls)]
+        return cls(**settings_values(names, CONFIG_SCHEMA, config, _typed))
 
     @property
     def syncs_absences(self) -> bool:
@@ -211,17 +211,7 @@ def _typed(name: str, value: Any) -> Any:
     if name == "absence_type_map":
         return {str(k): str(v) for k, v in (value or {}).items()}
     if name == "start_date":
-        return _date(value)
+        return date_of(value)
     if name in ("base_url", "app_id", "absence_source"):
         return str(value)
     return value
-
-
-def _date(value: Any) -> date | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])

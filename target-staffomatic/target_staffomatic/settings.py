@@ -14,7 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from singer_sdk import typing as th
-from sync_ledger.targets import LOCK_WAIT_SETTING, absence_source_problem, base_url_problem
+from sync_ledger.targets import (
+    LOCK_WAIT_SETTING,
+    absence_source_problem,
+    base_url_problem,
+    settings_values,
+)
 
 from target_staffomatic.rules import DEPARTMENT_SOURCES, SYNC_FIELDS, Rules
 
@@ -170,14 +175,8 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """The settings of a config the SDK validated (a null value takes the schema's default)."""
-        declared = CONFIG_SCHEMA["properties"]
-        values = {}
-        for item in fields(cls):
-            value = config.get(item.name)
-            if value is None:
-                value = declared[item.name].get("default")
-            values[item.name] = _typed(item.name, value)
-        return cls(**values)
+        names = [item.name for item in fields(cls)]
+        return cls(**settings_values(names, CONFIG_SCHEMA, config, _typed))
 
     def check(self) -> None:
         """Stop with one sentence for a setting the schema cannot judge alone."""
@@ -212,22 +211,11 @@ class Settings:
         return f"target-staffomatic ({self.email})" if self.email else "target-staffomatic"
 
     def rules(self, zone: ZoneInfo, today: date) -> Rules:
-        """What the sync rules need of these settings."""
-        return Rules(
-            time_zone=zone,
-            today=today,
-            invite_users=self.invite_users,
-            lock_before_hire_date=self.lock_before_hire_date,
-            lock_after_last_day=self.lock_after_last_day,
-            mirror_absence_approval=self.mirror_absence_approval,
-            location_map=self.location_map,
-            default_location_id=self.default_location_id,
-            department_map=self.department_map,
-            department_source=self.department_source,
-            sync_fields=self.sync_fields,
-            absence_type_map=self.absence_type_map,
-            create_missing_absence_types=self.create_missing_absence_types,
-        )
+        """What the sync rules need of these settings: each field of :class:`Rules` of the same
+        name, plus the company time zone and today's date."""
+        given: dict[str, Any] = {"time_zone": zone, "today": today}
+        named = {f.name: getattr(self, f.name) for f in fields(Rules) if f.name not in given}
+        return Rules(**given, **named)
 
 
 def _typed(name: str, value: Any) -> Any:

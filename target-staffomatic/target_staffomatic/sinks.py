@@ -76,17 +76,13 @@ class AbsencesSink(_SessionSink, BatchSink):
     """
 
     MAX_SIZE_DEFAULT = 100
+    version: int | None = None
+    """The table version of an ACTIVATE_VERSION run; None until the tap sends one."""
 
-    def __init__(
-        self,
-        target: TargetStaffomatic,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        self.version: int | None = None
+    @override
+    def setup(self) -> None:
+        super().setup()
         self.newest = NewestOnly("updated_at")
-        super().__init__(target, stream_name, schema, key_properties)
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:

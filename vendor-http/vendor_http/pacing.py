@@ -12,12 +12,28 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pyrate_limiter import InMemoryBucket, Rate, RateItem
 
 Clock = Callable[[], float]
 """Seconds on a monotonic scale (``time.monotonic``)."""
 Sleep = Callable[[float], None]
+
+
+class Clocked:
+    """Mixed in before a plugin's base class (``class TapX(Clocked, Tap)``): the plugin's own
+    arguments, plus the clock and sleep of every wait (pacing, retries), kept as attributes."""
+
+    clock: Clock
+    sleep: Sleep
+
+    def __init__(
+        self, *args: Any, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, **kwargs: Any
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        super().__init__(*args, **kwargs)
 
 
 @dataclass(frozen=True)

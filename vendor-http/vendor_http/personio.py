@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Literal
 from urllib.parse import urlsplit
 
 from vendor_http.pacing import Clock, Limit, Pacer, Sleep, Windows
-from vendor_http.retry import RetriesExhausted, RetryPolicy
+from vendor_http.retry import Reply, RetriesExhausted, RetryPolicy
 from vendor_http.retry_after import parse_retry_after
 
 Generation = Literal["v1", "v2"]
@@ -38,21 +38,6 @@ MESSAGE_LIMIT = 300
 NETWORK_ALLOWANCE_SECONDS = 0.05
 """Added to a v2 refill (never more than the request took): the gateway takes the token when
 the request arrives, a little after it was sent, and the next request may travel faster."""
-
-
-class Reply(Protocol):
-    """An answer as httpx and requests both give it."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def text(self) -> str: ...
-
-    def json(self) -> Any: ...
 
 
 class PersonioProblem(Exception):

@@ -23,12 +23,11 @@ from vendor_http.personio import (
     Generation,
     PersonioPacing,
     PersonioProblem,
-    Reply,
     error_text,
     gave_up,
     retry_after,
 )
-from vendor_http.retry import RetriesExhausted, RetryPolicy, send_with_retries
+from vendor_http.retry import Reply, RetriesExhausted, RetryPolicy, send_with_retries
 
 Post = Callable[..., Reply]
 """``post(url, *, json=..., data=..., headers=..., timeout=...)``."""

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import requests
@@ -41,6 +41,15 @@ class Answer(Protocol):
 
     @property
     def headers(self) -> Mapping[str, str]: ...
+
+
+class Reply(Answer, Protocol):
+    """An answer with its body, as httpx and requests both give it."""
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
 
 
 R = TypeVar("R", bound=Answer)

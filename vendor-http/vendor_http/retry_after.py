@@ -6,12 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+from vendor_http.timeutil import utcnow
 
 
-def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = _utc_now) -> float | None:
+def parse_retry_after(value: str | None, *, now: Callable[[], datetime] = utcnow) -> float | None:
     """Seconds to wait, or None when the header is missing or unreadable.
 
     ``Retry-After: 120`` means 120 seconds; ``Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`` the

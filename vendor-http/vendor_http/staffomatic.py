@@ -21,15 +21,15 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pyrate_limiter import RateItem
 
 from vendor_http.pacing import Clock, Limit, Sleep, Windows
-from vendor_http.retry import RetryPolicy
+from vendor_http.retry import Reply, RetryPolicy
 from vendor_http.retry_after import parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.staffomaticapp.com/v3"
@@ -57,21 +57,6 @@ class StaffomaticRetry(RetryPolicy):
 
 RETRY = StaffomaticRetry()
 """5xx and broken connections 6 times (backoff 1, 2, 4, ... s), 429s for up to 15 minutes."""
-
-
-class Reply(Protocol):
-    """An answer as httpx and requests both give it."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-    @property
-    def text(self) -> str: ...
-
-    def json(self) -> Any: ...
 
 
 class MissingCredentials(ValueError):

@@ -53,6 +53,26 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
+def date_of(value: Any) -> date | None:
+    """The date of a date, a date-time or ISO text (its first ten characters); None for None or
+    ``""``. Unlike :func:`parse_date`, text that is not a date raises ``ValueError``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def datetime_of(value: Any) -> datetime | None:
+    """A datetime, or one from ISO text (as it stands, naive when it has no offset); None for
+    None or ``""``. Text that is not a date-time raises ``ValueError``."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 def local_text(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` without offset (Personio v2 filters and bodies)."""
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")

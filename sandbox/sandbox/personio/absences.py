@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.personio.base import PersonioBase
+from sandbox.personio.base import PersonioBase, set_comment
 from sandbox.personio.errors import Problem, bad_request, resource_not_found, unprocessable
 from sandbox.personio.params import (
     day_start,
@@ -17,10 +17,10 @@ from sandbox.personio.params import (
     id_list,
     in_window,
     json_object,
+    listed,
     local_time,
     skip_approval,
-    utc_naive,
-    within,
+    updated_within,
 )
 from sandbox.personio.records import utc_stamp
 
@@ -84,7 +84,7 @@ class Absences(PersonioBase):
                 (people, str(item["person"]["id"])),
                 (kinds, item["absence_type"]["id"]),
             )
-            if any(wanted and value not in wanted for wanted, value in checks):
+            if not listed(checks):
                 continue
             if mode == "as_named":
                 start = datetime.fromisoformat(item["starts_from"]["date_time"])
@@ -92,12 +92,8 @@ class Absences(PersonioBase):
                 end = datetime.fromisoformat(ends["date_time"]) if ends else None
             else:  # the span, half days at noon, ending exclusively (a full day at midnight)
                 start, end = self._absence_span(item)
-            if not in_window(mode, start, end, on_start, on_end):
-                continue
-            updated = utc_naive(item.get("updated_at"))
-            if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
-                continue
-            out.append(item)
+            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                out.append(item)
         out.sort(key=lambda p: (p["starts_from"]["date_time"], p["id"]))
         return self._page(request, [self._absence_view(request, p) for p in out])
 
@@ -135,19 +131,11 @@ class Absences(PersonioBase):
             "substitute": None,
         }
         self._apply_absence(item, body, creating=True)
-        now = utc_stamp(datetime.now(UTC))
-        item.update(created_at=now, updated_at=now)
-        self.state["absence_periods"].append(item)
-        return JSONResponse(self._absence_view(request, item), status_code=201)
+        return self._add(request, "absence_periods", item, self._absence_view)
 
     def _apply_absence(self, item: dict[str, Any], body: dict[str, Any], creating: bool) -> None:
         """Validate ``body`` against ``item`` and apply it; raises Problem, changes nothing then."""
-        if (
-            not creating
-            and "person" in body
-            and self._person_ref(body["person"]) != item["person"]["id"]
-        ):
-            raise bad_request("The person of an absence period cannot be changed.", field="person")
+        self._keep_person(item, body, creating, "absence period")
         updated = dict(item)
         if "absence_type" in body or creating:
             ref = body.get("absence_type")
@@ -167,10 +155,7 @@ class Absences(PersonioBase):
             updated["ends_at"] = _absence_edge(
                 body.get("ends_at"), "ends_at", "SECOND_HALF", required=False
             )
-        if "comment" in body:
-            if body["comment"] is not None and not isinstance(body["comment"], str):
-                raise bad_request("comment must be a string.", field="comment")
-            updated["comment"] = body["comment"] or ""
+        set_comment(body, updated)
         if "substitute" in body:
             updated["substitute"] = (
                 {"id": self._person_ref(body["substitute"], "substitute")}
@@ -207,11 +192,9 @@ class Absences(PersonioBase):
 
     async def one_absence(self, request: Request, client: dict[str, Any]) -> Response:
         item = find(self.state["absence_periods"], request.path_params["id"], "absence period")
-        if request.method == "GET":
-            return JSONResponse(self._absence_view(request, item))
-        if request.method == "DELETE":
-            self.state["absence_periods"].remove(item)
-            return Response(status_code=204)
+        answer = self._read_or_delete(request, "absence_periods", item, self._absence_view)
+        if answer is not None:
+            return answer
         body = await json_object(request)
         before = (item["absence_type"], item["starts_from"], item.get("ends_at"))
         self._apply_absence(item, body, creating=False)

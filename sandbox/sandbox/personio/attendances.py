@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from sandbox.personio.base import PersonioBase
+from sandbox.personio.base import PersonioBase, set_comment
 from sandbox.personio.errors import Problem, bad_request, unprocessable
 from sandbox.personio.params import (
     filter_date,
@@ -18,10 +18,10 @@ from sandbox.personio.params import (
     id_list,
     in_window,
     json_object,
+    listed,
     local_time,
     skip_approval,
-    utc_naive,
-    within,
+    updated_within,
 )
 from sandbox.personio.records import utc_stamp
 
@@ -64,17 +64,13 @@ class Attendances(PersonioBase):
                 (statuses, item["approval"]["status"]),
                 (projects, project),
             )
-            if any(wanted and value not in wanted for wanted, value in checks):
+            if not listed(checks):
                 continue
             day = date.fromisoformat(item.get("attribution_date") or start.date().isoformat())
             if (day_from and day < day_from) or (day_to and day > day_to):
                 continue
-            if not in_window(mode, start, end, on_start, on_end):
-                continue
-            updated = utc_naive(item.get("updated_at"))
-            if not within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"]):
-                continue
-            out.append(item)
+            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                out.append(item)
         out.sort(key=_sort_key(query.get("sort")))
         return self._page(request, [self._attendance_view(request, p) for p in out])
 
@@ -93,20 +89,10 @@ class Attendances(PersonioBase):
             "approval": {"status": "CONFIRMED" if skip_approval(request) else "PENDING"},
         }
         self._apply_attendance(item, body, creating=True)
-        now = utc_stamp(datetime.now(UTC))
-        item.update(created_at=now, updated_at=now)
-        self.state["attendance_periods"].append(item)
-        return JSONResponse(self._attendance_view(request, item), status_code=201)
+        return self._add(request, "attendance_periods", item, self._attendance_view)
 
     def _apply_attendance(self, item: dict[str, Any], body: dict[str, Any], creating: bool) -> None:
-        if (
-            not creating
-            and "person" in body
-            and self._person_ref(body["person"]) != item["person"]["id"]
-        ):
-            raise bad_request(
-                "The person of an attendance period cannot be changed.", field="person"
-            )
+        self._keep_person(item, body, creating, "attendance period")
         updated = dict(item)
         if "type" in body or creating:
             if body.get("type") not in ("WORK", "BREAK"):
@@ -128,10 +114,7 @@ class Attendances(PersonioBase):
             )
         elif creating:
             updated["end"] = None
-        if "comment" in body:
-            if body["comment"] is not None and not isinstance(body["comment"], str):
-                raise bad_request("comment must be a string.", field="comment")
-            updated["comment"] = body["comment"] or ""
+        set_comment(body, updated)
         if "project" in body:
             ref = body["project"]
             if ref is not None:
@@ -194,11 +177,9 @@ class Attendances(PersonioBase):
         item = find(
             self.state["attendance_periods"], request.path_params["id"], "attendance period"
         )
-        if request.method == "GET":
-            return JSONResponse(self._attendance_view(request, item))
-        if request.method == "DELETE":
-            self.state["attendance_periods"].remove(item)
-            return Response(status_code=204)
+        answer = self._read_or_delete(request, "attendance_periods", item, self._attendance_view)
+        if answer is not None:
+            return answer
         body = await json_object(request)
         self._apply_attendance(item, body, creating=False)
         if skip_approval(request):

@@ -23,9 +23,10 @@ from sandbox.personio.errors import (
     v1_error,
 )
 from sandbox.personio.params import decode_cursor, encode_cursor, v2_int
-from sandbox.personio.records import stable_id
+from sandbox.personio.records import stable_id, utc_stamp
 
 Handler = Callable[[Request], Awaitable[Response]]
+View = Callable[[Request, dict[str, Any]], dict[str, Any]]
 V2_SCOPES = {
     "/v2/absence-types": "personio:absences",
     "/v2/absence-types/{id}": "personio:absences",
@@ -275,3 +276,40 @@ class PersonioBase(Emulator):
             n += 1
         self._issued[kind] = n
         return stable_id(kind, f"api-{n}")
+
+    def _keep_person(
+        self, item: dict[str, Any], body: dict[str, Any], creating: bool, what: str
+    ) -> None:
+        """A change may not move a period to another person (``what``: "absence period")."""
+        if (
+            not creating
+            and "person" in body
+            and self._person_ref(body["person"]) != item["person"]["id"]
+        ):
+            raise bad_request(f"The person of an {what} cannot be changed.", field="person")
+
+    def _add(self, request: Request, collection: str, item: dict[str, Any], view: View) -> Response:
+        """Stamp a new period, store it in ``collection`` and answer 201 with its ``view``."""
+        now = utc_stamp(datetime.now(UTC))
+        item.update(created_at=now, updated_at=now)
+        self.state[collection].append(item)
+        return JSONResponse(view(request, item), status_code=201)
+
+    def _read_or_delete(
+        self, request: Request, collection: str, item: dict[str, Any], view: View
+    ) -> Response | None:
+        """The answer to a GET or DELETE of one period; None for a PATCH."""
+        if request.method == "GET":
+            return JSONResponse(view(request, item))
+        if request.method == "DELETE":
+            self.state[collection].remove(item)
+            return Response(status_code=204)
+        return None
+
+
+def set_comment(body: dict[str, Any], updated: dict[str, Any]) -> None:
+    """Apply a ``comment`` of a v2 body: text, or null for none."""
+    if "comment" in body:
+        if body["comment"] is not None and not isinstance(body["comment"], str):
+            raise bad_request("comment must be a string.", field="comment")
+        updated["comment"] = body["comment"] or ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -127,6 +128,17 @@ def within(value: datetime | None, low: datetime | None, high: datetime | None) 
     if value is None:
         return low is None and high is None
     return (low is None or value >= low) and (high is None or value <= high)
+
+
+def listed(checks: Iterable[tuple[set[str], Any]]) -> bool:
+    """Whether each id filter that was given (a non-empty set) holds the item's value."""
+    return not any(wanted and value not in wanted for wanted, value in checks)
+
+
+def updated_within(item: dict[str, Any], bounds: dict[str, datetime | None]) -> bool:
+    """Whether the item's ``updated_at`` passes the ``updated_at.gte``/``.lte`` filters."""
+    updated = utc_naive(item.get("updated_at"))
+    return within(updated, bounds["updated_at.gte"], bounds["updated_at.lte"])
 
 
 Bounds = tuple[datetime | None, datetime | None]

@@ -9,26 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sync_ledger import Link, fingerprint
 from sync_ledger.engine import LinkPlan, Op, Plan
+from vendor_http.timeutil import date_of
 
 from target_staffomatic import paths
 from target_staffomatic.rules.base import EMPLOYEE, Rules, norm
 from target_staffomatic.rules.lookups import Lookups, full_name
 from target_staffomatic.rules.user_fields import DEPARTMENTS, changed_fields, owned_fields
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def desired_lock(employee: Mapping[str, Any], rules: Rules) -> bool | None:
@@ -45,11 +35,11 @@ def lifecycle(
     until the hire date ends), else says the employee is active again (a rehire).
     """
     status = norm(employee.get("status"))
-    last_day = _as_date(employee.get("last_working_day"))
+    last_day = date_of(employee.get("last_working_day"))
     last_day_name = "last working day"
     if last_day is None:
-        last_day, last_day_name = _as_date(employee.get("termination_date")), "termination date"
-    hire = _as_date(employee.get("hire_date"))
+        last_day, last_day_name = date_of(employee.get("termination_date")), "termination date"
+    hire = date_of(employee.get("hire_date"))
     if status == "inactive":
         return (True if rules.lock_after_last_day else None), "status inactive"
     if last_day is not None and last_day < rules.today:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from vendor_http.timeutil import datetime_of
+
 from target_staffomatic.rules.base import ABSENCE, ABSENCE_TYPE, EMPLOYEE, norm
 
 
@@ -128,10 +130,8 @@ def full_name(user: Mapping[str, Any]) -> str:
 
 
 def _instant(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else None
+    parsed = datetime_of(value)
+    return parsed if parsed and parsed.tzinfo else None
 
 
 def absence_key(absence: Mapping[str, Any]) -> tuple[Any, ...]:
