@@ -22,7 +22,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
 """The fixed "now" of the sandbox tests (three days after the October 2024 DST change)."""
 
-USERS = [
+USERS: list[dict[str, Any]] = [
     # Staffomatic user id, Personio id (custom_id), e-mail
     {"id": 501, "custom_id": "1001", "email": "anna.schmidt@demo-gastro.example"},
     {"id": 502, "custom_id": None, "email": "Ben.Mueller@demo-gastro.example "},
@@ -179,13 +179,13 @@ class Harness:
         return self.sandbox.personio_url
 
     def state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/state").json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.personio}/_sandbox/state").json()
 
     def load(self, state: dict[str, Any]) -> None:
         httpx.post(f"{self.personio}/_sandbox/load", json=state).raise_for_status()
 
     def requests(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/requests").json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.personio}/_sandbox/requests").json()
 
     def writes(self) -> int:
         """Write requests since the last load, auth calls not counted."""

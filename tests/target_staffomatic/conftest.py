@@ -336,8 +336,8 @@ def kit(
 ) -> Kit:
     sandbox.staffomatic.reset("demo")
     sandbox.personio.reset("demo")
-    sandbox.staffomatic.faults.__init__()  # type: ignore[misc]
-    sandbox.personio.faults.__init__()  # type: ignore[misc]
+    sandbox.staffomatic.faults.__init__()
+    sandbox.personio.faults.__init__()
     monkeypatch.chdir(tmp_path)
     return Kit(sandbox, ledger_url, capsys)
 
