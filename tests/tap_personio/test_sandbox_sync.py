@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from sandbox.server import Sandbox, running
+from sandbox.admin import Admin, Admins
+from sandbox.server import Sandbox
 from tap_personio.streams import EmployeesStream
 from tap_personio.tap import TapPersonio
 from vendor_http.personio import PersonioPacing
@@ -20,41 +20,10 @@ from vendor_http.personio import PersonioPacing
 Sync = Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with running("demo") as box:
-        yield box
-
-
-class Admin:
-    """The emulator's admin endpoints."""
-
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=30)
-
-    def reset(self) -> None:
-        self.client.post("/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
-        self.client.post("/_sandbox/faults", json={"clear": True}).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        return self.client.get("/_sandbox/state").json()
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.client.post("/_sandbox/load", json=state).raise_for_status()
-
-    def faults(self, **faults: Any) -> None:
-        self.client.post("/_sandbox/faults", json=faults).raise_for_status()
-
-    def requests(self) -> dict[str, Any]:
-        return self.client.get("/_sandbox/requests").json()
-
-
 @pytest.fixture
-def admin(sandbox: Sandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox.personio_url)
-    admin.reset()
-    yield admin
-    admin.client.close()
+def admin(sandbox: Sandbox, admins: Admins) -> Admin:
+    """The Personio emulator's admin endpoints (the sandbox is on the demo seed, no faults)."""
+    return admins.personio
 
 
 @pytest.fixture
