@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
+from sandbox.admin import Admin
 from sandbox.server import Sandbox
 from sync_ledger import Ledger
 from tap_staffomatic import schemas
@@ -142,6 +142,7 @@ class Harness:
     """One sandbox, one ledger file, a fixed clock; runs the target in-process."""
 
     sandbox: Sandbox
+    admin: Admin  # of the Personio server
     ledger_url: str
     now: datetime = NOW
     settings: dict[str, Any] = field(default_factory=dict)
@@ -179,13 +180,13 @@ class Harness:
         return self.sandbox.personio_url
 
     def state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/state").json()
+        return self.admin.state()
 
     def load(self, state: dict[str, Any]) -> None:
-        httpx.post(f"{self.personio}/_sandbox/load", json=state).raise_for_status()
+        self.admin.load(state)
 
     def requests(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/requests").json()
+        return self.admin.requests()
 
     def writes(self) -> int:
         """Write requests since the last load, auth calls not counted."""
@@ -196,7 +197,7 @@ class Harness:
         )
 
     def reset_counts(self) -> None:
-        self.load(self.state())
+        self.admin.restart_counts()
 
     def attendances(self, person: str) -> list[tuple[str, str, str]]:
         """(type, start, end) of a person's attendance periods, by start."""
