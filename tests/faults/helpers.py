@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from sandbox.admin import Admin
 from sandbox.core import Emulator
 from sandbox.server import Sandbox
 from starlette.types import Receive, Scope, Send
@@ -181,13 +181,15 @@ class Monitor:
 
 
 def set_faults(url: str, **faults: Any) -> dict[str, Any]:
-    response = httpx.post(f"{url}/_sandbox/faults", json=faults, timeout=10)
-    response.raise_for_status()
-    return response.json()
+    """Change the fault settings of the sandbox server at ``url``."""
+    with Admin(url) as admin:
+        return admin.faults(**faults)
 
 
 def requests_of(url: str) -> dict[str, Any]:
-    return httpx.get(f"{url}/_sandbox/requests", timeout=10).json()
+    """The request log of the sandbox server at ``url``."""
+    with Admin(url) as admin:
+        return admin.requests()
 
 
 # ---- running plugins ----------------------------------------------------------------------------
