@@ -159,3 +159,12 @@ class Admins:
         """Both servers on ``seed`` with no faults and default variants."""
         self.personio.fresh(seed, **params)
         self.staffomatic.fresh(seed, **params)
+
+    def faults(self, **settings: Any) -> None:
+        """The same fault settings on both servers (``clear=True`` first restores the defaults)."""
+        self.personio.faults(**settings)
+        self.staffomatic.faults(**settings)
+
+    def total(self, figure: str) -> int:
+        """A figure of both request logs added up: ``throttled``, ``dropped``, ...."""
+        return int(self.personio.requests()[figure]) + int(self.staffomatic.requests()[figure])
