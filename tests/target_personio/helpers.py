@@ -137,6 +137,24 @@ def singer_input(
     return "\n".join(json.dumps(line) for line in lines) + "\n"
 
 
+def hand_made_period(pid: str, person: str, day: str, start: str, end: str) -> dict[str, Any]:
+    """A confirmed WORK period entered by hand in Personio on ``day`` (as the sandbox stores it)."""
+    return {
+        "id": pid,
+        "type": "WORK",
+        "person": {"id": person},
+        "start": {"date_time": f"{day}T{start}:00"},
+        "end": {"date_time": f"{day}T{end}:00"},
+        "attribution_date": day,
+        "approval": {"status": "CONFIRMED"},
+        "comment": "",
+        "project": None,
+        "is_auto_generated": False,
+        "created_at": f"{day}T{end}:00Z",
+        "updated_at": f"{day}T{end}:00Z",
+    }
+
+
 @dataclass
 class Harness:
     """One sandbox, one ledger file, a fixed clock; runs the target in-process."""
