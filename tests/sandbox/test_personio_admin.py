@@ -14,14 +14,9 @@ from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
 from sandbox.server import Sandbox
 from starlette.testclient import TestClient
 
-CREDENTIALS = {"client_id": PERSONIO_CLIENT_ID, "client_secret": PERSONIO_CLIENT_SECRET}
+from tests.sandbox.personio_clients import V1_JSON, connect
 
-
-def connect(emulator: PersonioEmulator) -> TestClient:
-    client = TestClient(emulator.app())
-    token = client.post("/v1/auth", json=CREDENTIALS).json()["data"]["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+CREDENTIALS = V1_JSON
 
 
 @pytest.fixture
