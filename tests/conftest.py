@@ -24,6 +24,12 @@ from sync_ledger.migrate import VERSION_TABLE
 from sync_ledger.schema import metadata
 
 
+@pytest.fixture
+def no_sleep() -> list[float]:
+    """Waits a plugin asked for, recorded instead of slept: pass ``sleep=no_sleep.append``."""
+    return []
+
+
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[Sandbox]:
     """The one sandbox of the test session, in whatever state the last test left it."""

@@ -66,13 +66,6 @@ def run_tap(request: pytest.FixtureRequest) -> Callable[..., Run]:
 
 
 @pytest.fixture
-def no_sleep() -> list[float]:
-    """Waits of the retries and the pacer, recorded instead of slept: pass
-    ``sleep=no_sleep.append`` to ``TapStaffomatic`` (``run_tap`` does)."""
-    return []
-
-
-@pytest.fixture
 def staffomatic(sandbox: Sandbox, admins: Admins) -> Admin:
     """The admin client of the Staffomatic emulator (on the demo seed with no faults)."""
     return admins.staffomatic

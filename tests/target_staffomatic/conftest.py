@@ -311,10 +311,10 @@ class Kit:
 
 
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr(target_staffomatic.client, "_sleep", waits.append)
-    return waits
+def no_sleep(no_sleep: list[float], monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The suite's ``no_sleep``, also where the target's client sleeps by default."""
+    monkeypatch.setattr(target_staffomatic.client, "_sleep", no_sleep.append)
+    return no_sleep
 
 
 @pytest.fixture
