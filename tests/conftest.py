@@ -18,10 +18,10 @@ import pytest
 from sandbox.admin import Admins
 from sandbox.server import Sandbox, running
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sync_ledger.migrate import VERSION_TABLE
 from sync_ledger.schema import metadata
+
+from tests.pg import throwaway_database
 
 
 @pytest.fixture
@@ -51,32 +51,11 @@ def sandbox(sandbox_session: Sandbox, admins: Admins) -> Sandbox:
     return sandbox_session
 
 
-# The server CI provides; another one can be named with SYNC_LEDGER_TEST_PG.
-PG_ADMIN_URL = os.environ.get(
-    "SYNC_LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throw-away database for this test session, dropped at the end."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"sync_ledger_test_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        where = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
-        reason = str(exc.orig).strip().splitlines()[0]
-        pytest.skip(f"no PostgreSQL server at {where} ({reason}); the postgres cases are skipped")
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with throwaway_database(f"sync_ledger_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
