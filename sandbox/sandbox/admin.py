@@ -13,9 +13,10 @@ Every call raises :class:`AdminError` when the server answers with an error, wit
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
+from typing_extensions import override
 
 if TYPE_CHECKING:
     from sandbox.server import Sandbox
@@ -25,18 +26,13 @@ class AdminError(RuntimeError):
     """A sandbox server refused an admin call."""
 
 
-class Admin:
-    """The admin endpoints of the sandbox server at ``url`` (its base URL, without ``/v3``)."""
+class _Closing:
+    """``with``: the object, closed at the end of the block."""
 
-    def __init__(
-        self, url: str, *, client: httpx.Client | None = None, timeout: float = 120.0
-    ) -> None:
-        self.url = url.rstrip("/")
-        self._own = client is None
-        self.client = client if client is not None else httpx.Client(timeout=timeout)
-        self.timeout = timeout
+    def close(self) -> None:
+        raise NotImplementedError
 
-    def __enter__(self) -> Admin:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -47,6 +43,19 @@ class Admin:
     ) -> None:
         self.close()
 
+
+class Admin(_Closing):
+    """The admin endpoints of the sandbox server at ``url`` (its base URL, without ``/v3``)."""
+
+    def __init__(
+        self, url: str, *, client: httpx.Client | None = None, timeout: float = 120.0
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._own = client is None
+        self.client = client if client is not None else httpx.Client(timeout=timeout)
+        self.timeout = timeout
+
+    @override
     def close(self) -> None:
         if self._own:
             self.client.close()
@@ -123,7 +132,7 @@ class Admin:
         self.clear_variants()
 
 
-class Admins:
+class Admins(_Closing):
     """The admin clients of both servers of a running :class:`~sandbox.server.Sandbox`."""
 
     def __init__(self, personio_url: str, staffomatic_url: str, timeout: float = 120.0) -> None:
@@ -141,17 +150,7 @@ class Admins:
             raise KeyError(vendor)
         return self.personio if vendor == "personio" else self.staffomatic
 
-    def __enter__(self) -> Admins:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
-
+    @override
     def close(self) -> None:
         self.client.close()
 
