@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from sandbox.server import Sandbox
 
 
+def _client(timeout: float) -> httpx.Client:
+    """An HTTP client that opens a connection per call: on loopback a kept-alive connection to
+    the sandbox answers small requests only after about 40 ms (delayed ACKs), a new one at once."""
+    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 class AdminError(RuntimeError):
     """A sandbox server refused an admin call."""
 
@@ -52,7 +58,7 @@ class Admin(_Closing):
     ) -> None:
         self.url = url.rstrip("/")
         self._own = client is None
-        self.client = client if client is not None else httpx.Client(timeout=timeout)
+        self.client = client if client is not None else _client(timeout)
         self.timeout = timeout
 
     @override
@@ -136,7 +142,7 @@ class Admins(_Closing):
     """The admin clients of both servers of a running :class:`~sandbox.server.Sandbox`."""
 
     def __init__(self, personio_url: str, staffomatic_url: str, timeout: float = 120.0) -> None:
-        self.client = httpx.Client(timeout=timeout)
+        self.client = _client(timeout)
         self.personio = Admin(personio_url, client=self.client, timeout=timeout)
         self.staffomatic = Admin(staffomatic_url, client=self.client, timeout=timeout)
 
