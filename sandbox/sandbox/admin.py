@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 
 def _client(timeout: float) -> httpx.Client:
-    """An HTTP client that opens a connection per call: on loopback a kept-alive connection to
-    the sandbox answers small requests only after about 40 ms (delayed ACKs), a new one at once."""
+    """An HTTP client that opens a connection per call: measured on loopback, a call on a kept-alive
+    connection to the sandbox took about 40 ms, one on a new connection under 1 ms."""
     return httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
 
 
