@@ -17,21 +17,27 @@ Names are looked up as schedules first, then as jobs. Standard library only; it 
 current directory's project.
 
 Files it makes Meltano write (the plugins' generated config, which holds secrets) are private
-to the user (umask 077). SIGTERM or SIGINT stops the running task's whole process group (Meltano
-and the plugins) and exits 128 + the signal number, with one sentence.
+to the user (umask 077). One sync at a time per project: a second one waits (``--wait``,
+default 30 minutes) for the first to end, then runs. SIGTERM or SIGINT stops the running task's
+whole process group (Meltano and the plugins) and exits 128 + the signal number, with one
+sentence.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +55,44 @@ class Stopped(Exception):
 
 def _stop(signum: int, _frame: Any) -> None:
     raise Stopped(signum)
+
+
+WAIT_SECONDS = 1800
+"""How long a sync waits for another one of the same project (a daily full sync can take a
+while); Meltano itself refuses to run a pipeline that is already running."""
+LOCK_FILE = Path(".meltano") / "sync.lock"
+
+
+class Busy(Exception):
+    """Another sync of this project ran for the whole wait."""
+
+
+@contextlib.contextmanager
+def one_sync_at_a_time(names: str, wait: float) -> Iterator[None]:
+    """Hold the project's sync lock (an flock the system drops when this process ends, so a
+    killed sync never blocks the next one); wait up to ``wait`` seconds for another holder."""
+    LOCK_FILE.parent.mkdir(exist_ok=True)
+    with LOCK_FILE.open("a+") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    lock.seek(0)
+                    holder = lock.read().strip() or "a process that has not said which"
+                    raise Busy(
+                        f"Another sync of this project is running ({holder}); waited "
+                        f"{wait:g} s for it to end. Run again once it has, or raise --wait."
+                    ) from None
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.01)))
+        lock.seek(0)
+        lock.truncate()
+        since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        lock.write(f"scripts/sync.py {names}, process {os.getpid()}, since {since}")
+        lock.flush()
+        yield
 
 
 def meltano_executable() -> str:
@@ -146,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         help="targets plan and record only (SYNC_DRY_RUN); implies --full-refresh, keeps state",
     )
     parser.add_argument("--log", type=Path, help="append Meltano's output to this file")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=WAIT_SECONDS,
+        help=f"seconds to wait for another sync of this project to end (default {WAIT_SECONDS})",
+    )
     args = parser.parse_args(argv)
     # Files Meltano writes for the plugins (their config, holding secrets), the ledger and the
     # system database are readable by this user only.
@@ -163,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         run_flags.append("--no-state-update")
 
     try:
-        return run_all(args, meltano, run_flags)
+        with one_sync_at_a_time(" ".join(args.names), args.wait):
+            return run_all(args, meltano, run_flags)
+    except Busy as busy:
+        print(busy, file=sys.stderr, flush=True)
+        return 1
     except Stopped as stop:
         print(
             f"Stopped by {stop}; the running task was stopped too (its target records the run "

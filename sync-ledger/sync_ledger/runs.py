@@ -8,10 +8,10 @@ import socket
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from sync_ledger.records import ACTIONS, STATUSES
-from sync_ledger.schema import actions, runs
+from sync_ledger.schema import actions, intents, runs
 
 if TYPE_CHECKING:
     from sync_ledger.ledger import Ledger
@@ -53,14 +53,58 @@ def close_interrupted(conn: Connection, target: str, now: datetime) -> None:
         gone = run_host == host and pid is not None and pid != me and process_gone(pid)
         if not gone and started_at >= cutoff:
             continue
-        # it ended after its last stored action (or its start): the last sign of life
+        # it ended after its last stored action or intent (or its start): the last sign of life
         last_action = select(func.max(actions.c.at)).where(actions.c.run_id == run_id)
-        finished = conn.execute(last_action).scalar() or started_at
+        last_intent = select(func.max(intents.c.at)).where(intents.c.run_id == run_id)
+        finished = max(
+            (t for t in (conn.execute(q).scalar() for q in (last_action, last_intent)) if t),
+            default=started_at,
+        )
+        salvage_intents(conn, run_id, finished)
         conn.execute(
             update(runs)
             .where(runs.c.id == run_id, runs.c.status == "running")
             .values(status="interrupted", finished_at=finished, counts=count_actions(conn, run_id))
         )
+
+
+UNKNOWN_OUTCOME = (
+    "sent when the run stopped, and whether it took effect is unknown: the next run reads the "
+    "destination and links the record if it is there, or sends it again"
+)
+
+
+def salvage_intents(conn: Connection, run_id: int, now: datetime) -> None:
+    """Turn the intents a stopped run left into its run log: a write that was done is logged
+    with its action, one whose answer never came as ``fail`` with :data:`UNKNOWN_OUTCOME` (the
+    next run settles it by reading the destination); refused ones were logged by the run."""
+    rows = conn.execute(
+        select(intents).where(intents.c.run_id == run_id).order_by(intents.c.id)
+    ).all()
+    logged = []
+    for row in rows:
+        if row.outcome == "done":
+            reason = "written; recorded from the write-ahead log after the run stopped"
+            logged.append((row, row.action, reason))
+        elif row.outcome is None:
+            logged.append((row, "fail", f"{row.action}: {UNKNOWN_OUTCOME}"))
+    if logged:
+        conn.execute(
+            actions.insert(),
+            [
+                {
+                    "run_id": run_id,
+                    "at": now,
+                    "entity": row.entity,
+                    "source_id": row.source_id,
+                    "action": action,
+                    "reason": reason,
+                    "dest_id": row.dest_id,
+                }
+                for row, action, reason in logged
+            ],
+        )
+    conn.execute(delete(intents).where(intents.c.run_id == run_id))
 
 
 def count_actions(conn: Connection, run_id: int) -> dict[str, dict[str, int]]:
@@ -125,18 +169,58 @@ class Run:
             self.flush()
 
     def flush(self) -> None:
-        """Write the recorded actions still held in memory."""
+        """Write the recorded actions still held in memory; the intents of the records they
+        cover are done with (in the same transaction, so a kill loses neither)."""
         if not self._pending:
             return
         with self.ledger.engine.begin() as conn:
             conn.execute(actions.insert(), self._pending)
+            covered = {(row["entity"], row["source_id"]) for row in self._pending}
+            for entity, source_id in covered:
+                conn.execute(
+                    delete(intents).where(
+                        intents.c.run_id == self.id,
+                        intents.c.entity == entity,
+                        intents.c.source_id == source_id,
+                    )
+                )
         self._pending = []
+
+    # ---- the write-ahead record -----------------------------------------------------------------
+
+    def intend(self, entity: str, source_id: str, action: str, method: str, path: str) -> int:
+        """Store a write before it is sent (committed at once): a run killed before the write
+        is recorded still shows it. Returns the intent's id for :meth:`settle`."""
+        values = {
+            "run_id": self.id,
+            "at": self.ledger.clock(),
+            "entity": entity,
+            "source_id": str(source_id),
+            "action": action,
+            "method": method,
+            "path": path[:512],
+        }
+        with self.ledger.engine.begin() as conn:
+            inserted = conn.execute(intents.insert().values(**values).returning(intents.c.id))
+            return int(inserted.scalar_one())
+
+    def settle(self, intent: int, outcome: str, dest_id: str | None = None) -> None:
+        """The outcome of an intended write: ``done`` (with the id it created) or ``refused``."""
+        with self.ledger.engine.begin() as conn:
+            conn.execute(
+                update(intents)
+                .where(intents.c.id == intent)
+                .values(outcome=outcome, dest_id=None if dest_id is None else str(dest_id))
+            )
 
     def finish(self, status: str = "success") -> dict[str, dict[str, int]]:
         """Close the run with its counts per entity and action, and prune old run-log rows."""
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r}; use one of {', '.join(STATUSES)}")
         self.flush()
+        if status != "success":  # writes it made whose record the stop cut off
+            with self.ledger.engine.begin() as conn:
+                salvage_intents(conn, self.id, self.ledger.clock())
         counts = self.ledger.counts(self.id)
         now = self.ledger.clock()
         with self.ledger.engine.begin() as conn:

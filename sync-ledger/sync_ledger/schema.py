@@ -122,3 +122,19 @@ locks = Table(
     Column("host", String(64)),
     Column("acquired_at", UTCDateTime, nullable=False),
 )
+
+intents = Table(
+    "ledger_intents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("ledger_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("source_id", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(512), nullable=False),  # ids only, never a body
+    Column("outcome", String(16)),  # null: sent, answer not (yet) known; done; refused
+    Column("dest_id", String(ID)),
+    Index("ix_ledger_intents_run", "run_id", "entity", "source_id"),
+)

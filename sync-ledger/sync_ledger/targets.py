@@ -11,8 +11,9 @@ import ipaddress
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from singer_sdk import Target
@@ -110,6 +111,54 @@ def ending(error: BaseException | None) -> str:
     return "interrupted" if isinstance(error, Interrupted | KeyboardInterrupt) else "failed"
 
 
+R = TypeVar("R", bound=Mapping[str, Any])
+
+
+class NewestOnly:
+    """One version of each source record per run: the newest.
+
+    An input stream may hold a record twice (an overlapping re-read, a tap that pages while
+    records change), or an older version after a newer one. Within a batch only the newest
+    version (by the change time in ``stamp``; the one read last when the times are equal or
+    missing) is handed on; a version older than one already handed on in this run is dropped.
+    """
+
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp
+        self._handed: dict[str, datetime] = {}
+
+    def __call__(self, records: Iterable[R]) -> list[R]:
+        chosen: dict[str, R] = {}
+        for record in records:
+            key = str(record.get("id"))
+            kept = chosen.get(key)
+            if kept is None or not _older(self._time(record), self._time(kept)):
+                chosen[key] = record
+        handed = []
+        for key, record in chosen.items():
+            when = self._time(record)
+            if _older(when, self._handed.get(key)):
+                continue
+            if when is not None:
+                self._handed[key] = when
+            handed.append(record)
+        return handed
+
+    def _time(self, record: Mapping[str, Any]) -> datetime | None:
+        value = record.get(self.stamp)
+        try:
+            moment = datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment
+
+
+def _older(when: datetime | None, than: datetime | None) -> bool:
+    return when is not None and than is not None and when < than
+
+
 class UnreadableRecord(Exception):
     """A record the target cannot read; the message is the reason recorded for its skip."""
 
@@ -135,6 +184,35 @@ class QuietValidator(BaseJSONSchemaValidator):
                 path = ".".join(str(p) for p in getattr(cause, "absolute_path", ()))
                 reason = f"{path or 'a field'} does not match the stream's schema ({validator})"
             raise UnreadableRecord(reason) from None
+        problem = _time_problem(self.schema, record, "")
+        if problem:
+            raise UnreadableRecord(problem)
+
+
+_PARSERS = {"date": date.fromisoformat, "date-time": datetime.fromisoformat}
+
+
+def _time_problem(schema: Mapping[str, Any], value: Any, name: str) -> str | None:
+    """Why a date or time in ``value`` (as ``schema`` declares it) is not a real one, naming the
+    field, never its value: the SDK would stop the whole run on it."""
+    if isinstance(value, str) and schema.get("format") in _PARSERS:
+        try:
+            _PARSERS[schema["format"]](value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            what = "date" if schema["format"] == "date" else "date and time"
+            why = "not in ISO 8601 form" if "isoformat" in str(exc) else str(exc)  # no value
+            return f"{name} is not a valid {what} ({why}): correct it in the source"
+    elif isinstance(value, Mapping):
+        for key, sub in (schema.get("properties") or {}).items():
+            found = _time_problem(sub, value.get(key), f"{name}.{key}" if name else key)
+            if found:
+                return found
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for item in value:
+            found = _time_problem(schema["items"], item, name)
+            if found:
+                return found
+    return None
 
 
 class SentenceTarget(Target):

@@ -88,11 +88,18 @@ def timer_periods(timer: dict[str, Any]) -> list[Period]:
     if end <= start:
         raise Unmappable("the timer ends before it starts")
     pauses: list[tuple[datetime, datetime]] = []
-    for item in timer.get("breaks") or []:
+    for number, item in enumerate(timer.get("breaks") or [], start=1):
         b_start = parse_time(item.get("starts_at"))
         b_end = parse_time(item.get("ends_at")) or end
         if b_start is None:
             continue
+        if b_end < b_start:
+            raise Unmappable(f"break {number} ends before it starts: correct it in Staffomatic")
+        if b_start >= end or b_end <= start:
+            raise Unmappable(
+                f"break {number} lies outside its timer: correct it in Staffomatic (the net "
+                "working time would be wrong)"
+            )
         b_start, b_end = max(b_start, start), min(b_end, end)
         if b_end > b_start:
             pauses.append((b_start, b_end))

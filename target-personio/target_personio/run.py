@@ -58,6 +58,7 @@ class SyncRun:
         self._recorder: Recorder | None = None
         self._applier: Applier | None = None
         self._finished = False
+        self._unstartable = False
 
     # ---- resources -----------------------------------------------------------------------------
 
@@ -81,12 +82,16 @@ class SyncRun:
     def recorder(self) -> Recorder:
         if self._recorder is None:
             client_id, _ = self.settings.credentials()
-            run = self.ledger.start_run(
-                TARGET,
-                dry_run=self.dry_run,
-                account=f"{self.settings.base_url}|{client_id}",
-                lock_wait=self.settings.lock_wait_seconds,
-            )
+            try:
+                run = self.ledger.start_run(
+                    TARGET,
+                    dry_run=self.dry_run,
+                    account=f"{self.settings.base_url}|{client_id}",
+                    lock_wait=self.settings.lock_wait_seconds,
+                )
+            except LedgerError:
+                self._unstartable = True  # another run holds the account, or the ledger failed
+                raise
             self._recorder = Recorder(self.ledger, run, SYSTEM, now=self.clock)
         return self._recorder
 
@@ -112,7 +117,9 @@ class SyncRun:
         if self._applier is None:
             destination = PersonioDestination(self.client)
             workers = self.settings.max_parallel_writes
-            self._applier = Applier(destination, workers=workers, dry_run=self.dry_run)
+            self._applier = Applier(
+                destination, workers=workers, dry_run=self.dry_run, journal=self.recorder.run
+            )
         for wave in in_waves(plans, self._people):
             results = self._applier.apply(wave)
             for result in results:
@@ -179,8 +186,8 @@ class SyncRun:
             return
         self._finished = True
         try:
-            if self._recorder is not None:  # a run that never started has nothing to close
-                self._recorder.run.finish(status)
+            if not self._unstartable:  # a run stopped before its first record is recorded too
+                self.recorder.run.finish(status)
         except LedgerError:
             pass  # the ledger itself is what failed; its error is the one reported
         finally:

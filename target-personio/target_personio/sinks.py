@@ -21,7 +21,7 @@ from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from sync_ledger.engine import Plan
 from sync_ledger.engine.vocabulary import SKIP
-from sync_ledger.targets import QuietValidator, ending, text_problem
+from sync_ledger.targets import NewestOnly, QuietValidator, ending, text_problem
 from typing_extensions import override
 
 from target_personio.run import ABSENCES, TIMERS, SyncRun
@@ -99,6 +99,7 @@ class _WindowSink(_RunSink, BatchSink):
         self._complete = False
         self._seen: set[str] = set()
         self._deferred: list[dict[str, Any]] = []
+        self.newest = NewestOnly("updated_at")
         self.sync.at_end.append(self.end_of_input)
 
     @property
@@ -130,7 +131,7 @@ class _WindowSink(_RunSink, BatchSink):
             return
         self._deferred = []
         try:
-            self.sync.settle(self.plans(_latest(records)))
+            self.sync.settle(self.plans(self.newest(records)))
         except BaseException as exc:
             self.sync.fail(ending(exc))
             raise
@@ -179,11 +180,6 @@ class _WindowSink(_RunSink, BatchSink):
         """A record that was skipped still counts as seen: its periods are not removed."""
         if source_id != "(no id)":
             self._seen.add(source_id)
-
-
-def _latest(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per id, the last one read (an overlapping re-read sends a record twice)."""
-    return list({str(record["id"]): record for record in records}.values())
 
 
 class WorkTimersSink(_WindowSink):

@@ -95,6 +95,7 @@ class Session:
             workers=settings.max_parallel_writes,
             dry_run=self.dry_run,
             name="staffomatic-",
+            journal=run,
         )
         for retry in ledger.give_up_expired(settings.retry_days, system=SYSTEM):
             self.recorder.notes.append(
@@ -172,6 +173,11 @@ class Session:
                 if problem:
                     raise ValueError(problem)
                 absence = read_absence(record, names, self.window[1])
+                if absence.end < self.window[0] or absence.start > self.window[1]:
+                    raise ValueError(
+                        f"the absence lies outside the sync window ({self.window[0]} to "
+                        f"{self.window[1]}): nothing outside it is written"
+                    )
             except ValueError as exc:
                 self.recorder.record(Plan(ABSENCE, sid, outcome="skip", reason=str(exc)))
                 continue

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink, RecordSink, Sink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
-from sync_ledger.targets import QuietValidator
+from sync_ledger.targets import NewestOnly, QuietValidator
 from typing_extensions import override
 
 if TYPE_CHECKING:
@@ -50,8 +50,13 @@ class EmployeesSink(_SessionSink, BatchSink):
     MAX_SIZE_DEFAULT = 100
 
     @override
+    def setup(self) -> None:
+        super().setup()
+        self.newest = NewestOnly("last_modified_at")
+
+    @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        self.session.sync_employees(context.get("records", []))
+        self.session.sync_employees(self.newest(context.get("records", [])))
 
 
 class AbsenceTypesSink(_SessionSink, RecordSink):
@@ -80,11 +85,12 @@ class AbsencesSink(_SessionSink, BatchSink):
         key_properties: Sequence[str] | None,
     ) -> None:
         self.version: int | None = None
+        self.newest = NewestOnly("updated_at")
         super().__init__(target, stream_name, schema, key_properties)
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        self.session.sync_absences(context.get("records", []))
+        self.session.sync_absences(self.newest(context.get("records", [])))
 
     @override
     def activate_version(self, new_version: int) -> None:

@@ -8,6 +8,8 @@ against a fresh demo-seeded sandbox, and reads the outcome back through ``/_sand
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
@@ -211,3 +213,51 @@ def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> Non
     done = sync.meltano("run", "full-sync", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
     assert done.returncode == 1
     assert writes(sync.personio) == 0  # the timers never ran
+
+
+def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
+    sync: Sync,
+) -> None:
+    """Two `scripts/sync.py full-sync` started together (cron overlapping a manual run): the
+    second waits for the first, then finds everything done; the end state is one full sync's,
+    with no duplicate, and a further run writes nothing. A third that may not wait stops with
+    one sentence naming the sync it found running."""
+    personio_before = state(sync.personio)
+    command = [sys.executable, "scripts/sync.py", "full-sync"]
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=sync.project,
+            env=sync.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    impatient = sync.script("full-sync", "--wait", "0")
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [o[-3000:] for o in outputs]
+    assert all("All 4 tasks succeeded." in output for output in outputs)
+    assert impatient.returncode == 1
+    assert impatient.stderr.startswith(
+        "Another sync of this project is running (scripts/sync.py full-sync, process "
+    )
+    assert "waited 0 s for it to end" in impatient.stderr
+
+    personio = state(sync.personio)
+    assert_people_and_timers_synced(sync, personio_before, personio)
+    staffomatic = state(sync.staffomatic)
+    keys = Counter(
+        (a["applicant_id"], a["starts_at"], a["ends_at"], a["absence_type_id"])
+        for a in staffomatic["absences"]
+    )
+    assert [key for key, count in keys.items() if count > 1] == []  # no duplicate absence
+    periods = Counter(
+        (p["person"]["id"], p["start"]["date_time"]) for p in personio["attendance_periods"]
+    )
+    assert [key for key, count in periods.items() if count > 1] == []
+    with Ledger(sync.ledger_url) as ledger:
+        targets = Counter(r.target for r in ledger.runs() if r.status == "success")
+    assert targets == {"target-staffomatic": 4, "target-personio": 4}
+    assert_nothing_written_again(sync)

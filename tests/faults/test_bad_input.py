@@ -99,6 +99,26 @@ def encode(messages: list[dict[str, Any]], extras: dict[tuple[str, Any], list[di
     return b"\n".join(lines) + b"\n"
 
 
+def outside_break(timer: dict[str, Any]) -> dict[str, Any]:
+    """A break two hours after its timer ended."""
+    end = datetime.fromisoformat(timer["ends_at"])
+    return {
+        "id": 1,
+        "starts_at": (end + timedelta(hours=2)).isoformat(),
+        "ends_at": (end + timedelta(hours=3)).isoformat(),
+    }
+
+
+def backwards_break(timer: dict[str, Any]) -> dict[str, Any]:
+    """A break inside its timer that ends before it starts."""
+    start = datetime.fromisoformat(timer["starts_at"])
+    return {
+        "id": 1,
+        "starts_at": (start + timedelta(hours=3)).isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+    }
+
+
 def run_target(world: World, spec: Spec, stdin: bytes, expected: Expected) -> BadRun:
     url = f"sqlite:///{world.workdir / 'bad-input.db'}"
     config = spec.target_config(world.sandbox, url)
@@ -147,6 +167,15 @@ def into_staffomatic(
             variant(anna, id=7003, last_name=f"Ko{RAW}ch", email="bad.bytes@demo-gastro.example"),
             variant(anna, id=7004, last_name=LONG, email="very.long@demo-gastro.example"),
             variant(anna, id=7005, last_name="Sur\udcfcrogate", email="sur@demo-gastro.example"),
+            variant(anna, id=7006, hire_date="2026-02-30", email="feb30@demo-gastro.example"),
+            variant(
+                anna, id=7007, first_name=None, last_name=None, email="noname@demo-gastro.example"
+            ),
+            variant(anna, id=7008, weekly_working_hours="forty", email="hours@demo-gastro.example"),
+            variant(
+                anna, id=7009, last_working_day="31.12.2026", email="format@demo-gastro.example"
+            ),
+            variant(anna, id=7010, first_name=["Ann"], email="list@demo-gastro.example"),
         ]
         vacation = next(
             m
@@ -163,6 +192,15 @@ def into_staffomatic(
             variant(vacation, id="bad-type", absence_type_id="x-1", absence_type_name="Sabbatical"),
             variant(vacation, id="bad-backwards", ends_at=days_before(start, 7)),
             variant(vacation, id="bad-person", person_id="999999"),
+            variant(vacation, id="bad-feb30", starts_from="2026-02-30T00:00:00"),
+            variant(
+                vacation,
+                id="bad-9999",
+                starts_from="9999-01-04T00:00:00",
+                ends_at="9999-01-05T00:00:00",
+            ),
+            variant(vacation, id="bad-time", ends_at="next Tuesday"),
+            variant(vacation, id="bad-no-type", absence_type_id=None, absence_type_name=None),
         ]
         extras = {
             ("employees", 1001): people,
@@ -189,6 +227,15 @@ def test_target_staffomatic_syncs_every_good_record_despite_the_bad_ones(
         pytest.param("absence", "bad-type", ["Sabbatical", "counterpart"], id="unknown type"),
         pytest.param("absence", "bad-backwards", ["ends before it starts"], id="ends before start"),
         pytest.param("absence", "bad-person", ["999999"], id="unknown person"),
+        pytest.param("employee", "7006", ["hire_date"], id="impossible hire date"),
+        pytest.param("employee", "7007", ["first", "last name"], id="no name"),
+        pytest.param("employee", "7008", ["weekly_working_hours"], id="hours not a number"),
+        pytest.param("employee", "7009", ["last_working_day"], id="malformed date"),
+        pytest.param("employee", "7010", ["first_name"], id="name of the wrong type"),
+        pytest.param("absence", "bad-feb30", ["starts_from"], id="impossible start date"),
+        pytest.param("absence", "bad-9999", ["window"], id="absence outside the window"),
+        pytest.param("absence", "bad-time", ["ends_at"], id="malformed end"),
+        pytest.param("absence", "bad-no-type", ["type"], id="absence without type"),
     ],
 )
 def test_target_staffomatic_logs_each_bad_record_with_its_reason(
@@ -233,6 +280,11 @@ def into_personio(
             variant(shift, id=990004, user_id=999999),
             variant(shift, id=990005, user_id=286990),
             variant(shift, id=990006, starts_at=end, ends_at=start),
+            variant(shift, id=990007, starts_at="2026-02-30T07:00:00+01:00"),
+            variant(shift, id=990008, breaks=[outside_break(shift["record"])]),
+            variant(shift, id=990009, breaks=[backwards_break(shift["record"])]),
+            variant(shift, id=990010, user_id="someone"),
+            variant(shift, id=990011, ends_at="soon"),
         ]
         user = record(messages, "users", 286011)
         users = [variant(user, id=286990, email=None, custom_id=None, first_name="Nora")]
@@ -248,6 +300,13 @@ def into_personio(
             variant(vacation, id=990103, absence_type_name=f"Vaca{RAW}tion"),
             variant(vacation, id=990104, absence_type_name=LONG),
             variant(vacation, id=990105, starts_at=MISSING),
+            variant(vacation, id=990106, starts_at="2026-02-30T00:00:00+01:00"),
+            variant(
+                vacation,
+                id=990107,
+                starts_at="9999-01-04T00:00:00+01:00",
+                ends_at="9999-01-05T23:59:59+01:00",
+            ),
         ]
         extras = {
             ("work_timers", 91003): timers,
@@ -276,6 +335,13 @@ def test_target_personio_syncs_every_good_record_despite_the_bad_ones(
         pytest.param("absences", "990103", ["UTF-8", "absence_type_name"], id="non-UTF-8"),
         pytest.param("absences", "990104", ["absence_type_name", "longer than"], id="oversized"),
         pytest.param("absences", "990105", ["start"], id="absence missing its start"),
+        pytest.param("work_timers", "990007", ["starts_at"], id="impossible timer date"),
+        pytest.param("work_timers", "990008", ["break", "outside"], id="break outside timer"),
+        pytest.param("work_timers", "990009", ["break", "before"], id="break backwards"),
+        pytest.param("work_timers", "990010", ["user_id"], id="user id of the wrong type"),
+        pytest.param("work_timers", "990011", ["ends_at"], id="malformed timer end"),
+        pytest.param("absences", "990106", ["starts_at"], id="impossible absence date"),
+        pytest.param("absences", "990107", ["window"], id="absence outside the window"),
     ],
 )
 def test_target_personio_logs_each_bad_record_with_its_reason(

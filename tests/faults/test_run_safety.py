@@ -157,3 +157,30 @@ def test_input_that_breaks_off_stops_with_the_line_and_closes_the_run_as_failed(
         statuses = [r.status for r in ledger.runs() if r.target == spec.target]
     assert "running" not in statuses
     assert statuses[:1] in ([], ["failed"])
+
+
+@pytest.mark.parametrize("write", [1, 6, 12])
+def test_the_report_of_a_killed_target_lists_the_writes_it_made(
+    world: World, spec: Spec, expected: Callable[..., Expected], ledger_url: str, write: int
+) -> None:
+    """SIGKILL right after the server applied the n-th write: the ledger's record of the killed
+    run shows every write made (from the write-ahead record), and the rerun ends as one run."""
+    pipeline = _pipeline(world, spec, ledger_url)
+    world.destination(spec).add(Trigger(write=write, after=pipeline.kill_target))
+    first = pipeline.run()
+    assert first.target_code == -signal.SIGKILL
+    made = world.destination(spec).writes
+    rerun = pipeline.run()
+    assert (rerun.tap_code, rerun.target_code) == (0, 0), rerun.target_err[-2000:]
+    _like_fault_free(world, spec, expected(spec))
+    with Ledger(ledger_url) as ledger:
+        killed = [r for r in ledger.runs() if r.target == spec.target][-1]
+        logged = ledger.actions(killed.id)
+    assert killed.status == "interrupted"
+    writes = [a for a in logged if a.action not in ("skip", "fail")]
+    unknown = [a for a in logged if a.action == "fail" and "is unknown" in a.reason]
+    # Every write the server applied is in the killed run's log, as done or (its answer never
+    # read) as unknown; requests still in flight are unknown too. Nothing is logged as done
+    # that was not made. (target-personio logs a timer's periods as one row.)
+    assert len(writes) <= made
+    assert len(writes) + len(unknown) >= (made if spec.source == "personio" else 1)

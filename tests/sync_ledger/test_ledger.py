@@ -24,7 +24,7 @@ from sync_ledger.schema import metadata, runs
 
 
 def make_it_old(ledger_url: str) -> None:
-    """Turn a ledger into one from before the run's process columns, locks and versions."""
+    """Turn a ledger into one from before the process columns, locks, intents and versions."""
     engine = create_engine(ledger_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
@@ -32,6 +32,7 @@ def make_it_old(ledger_url: str) -> None:
         for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
             conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE ledger_locks")
+        conn.exec_driver_sql("DROP TABLE ledger_intents")
         conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
 
@@ -543,6 +544,18 @@ def test_ledger_tables_have_no_personal_data_columns(ledger: Ledger) -> None:
             "dest_id",
         },
         "ledger_locks": {"key", "target", "run_id", "pid", "host", "acquired_at"},
+        "ledger_intents": {
+            "id",
+            "run_id",
+            "at",
+            "entity",
+            "source_id",
+            "action",
+            "method",
+            "path",
+            "outcome",
+            "dest_id",
+        },
         "ledger_retries": {
             "system",
             "entity",

@@ -69,6 +69,7 @@ def test_a_ledger_of_the_first_release_is_stamped_and_upgraded_keeping_its_rows(
         for column in ("pid", "host", "meltano_run_id", "meltano_job", "meltano_environment"):
             conn.execute(text(f"ALTER TABLE ledger_runs DROP COLUMN {column}"))
         conn.execute(text("DROP TABLE ledger_locks"))
+        conn.execute(text("DROP TABLE ledger_intents"))
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     engine.dispose()
     with Ledger(ledger_url) as ledger:

@@ -219,11 +219,18 @@ def test_absence_types_match_by_name_case_insensitively_by_id_and_through_the_ma
 def test_absences_outside_the_window_or_before_start_date_are_left_alone() -> None:
     old = absence(7, "2024-08-01 00:00", "2024-08-02 23:59")
     far = absence(8, "2025-11-01 00:00", "2025-11-02 23:59")
-    assert plan_absence(old, None, lookups()) is None
-    assert plan_absence(far, None, lookups()) is None
+    for record in (old, far):  # nothing is written; the run log says why (issue 12)
+        plan = plan_absence(record, None, lookups())
+        assert plan is not None
+        assert (plan.outcome, plan.ops) == ("skip", [])
+        assert plan.reason.startswith("the absence lies outside the sync window (")
     early = absence(9, "2024-10-01 00:00", "2024-10-02 23:59")
-    assert plan_absence(early, None, lookups()) is not None
-    assert plan_absence(early, None, lookups(start_date=date(2024, 10, 15))) is None
+    inside = plan_absence(early, None, lookups())
+    assert inside is not None
+    assert inside.ops
+    before_start = plan_absence(early, None, lookups(start_date=date(2024, 10, 15)))
+    assert before_start is not None
+    assert (before_start.outcome, before_start.ops) == ("skip", [])
 
 
 def test_a_part_day_absence_across_midnight_in_local_time_keeps_its_days() -> None:

@@ -238,3 +238,22 @@ def test_absence_of_a_linked_employee_is_written_before_the_employees_stream_arr
     assert order.index(("employee", "1004", "create")) < order.index(("absence", "e-2", "create"))
     assert len(kit.absences_of("1001")) >= 1
     assert len(kit.absences_of("1004")) == 1
+
+
+def test_the_same_absence_twice_in_one_stream_is_one_linked_absence(kit: Kit) -> None:
+    before = absence_ids(kit)
+    twice = [kit.absence("a-1", 1001, "vac", 3, 5), kit.absence("a-1", 1001, "vac", 3, 5)]
+    kit.run(kit.singer(kit.demo_employees(), twice))
+    (vacation,) = created(kit, "1001", before)
+    with kit.ledger() as ledger:
+        assert ledger.links("personio", "absence")["a-1"].dest_id == str(vacation["id"])
+    assert kit.run(kit.singer(kit.demo_employees(), twice)).writes == 0
+
+
+def test_an_older_version_after_a_newer_one_leaves_the_newer_in_staffomatic(kit: Kit) -> None:
+    before = absence_ids(kit)
+    newer = {**kit.absence("a-1", 1001, "vac", 3, 7), "updated_at": "2026-01-02T09:00:00+00:00"}
+    older = kit.absence("a-1", 1001, "vac", 3, 5)  # updated 2026-01-01
+    kit.run(kit.singer(kit.demo_employees(), [newer, older]))
+    (vacation,) = created(kit, "1001", before)
+    assert datetime.fromisoformat(vacation["ends_at"]) == local(kit, 7, time(23, 59, 59))

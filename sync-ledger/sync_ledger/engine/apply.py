@@ -73,6 +73,23 @@ class Destination(Protocol):
         ...
 
 
+class Journal(Protocol):
+    """The write-ahead record of a run (:class:`sync_ledger.Run`): each write is stored before
+    it is sent and settled after, so a run killed in between still shows what it wrote."""
+
+    def intend(self, entity: str, source_id: str, action: str, method: str, path: str) -> int: ...
+
+    def settle(self, intent: int, outcome: str, dest_id: str | None = None) -> None: ...
+
+
+class _NoJournal:
+    def intend(self, entity: str, source_id: str, action: str, method: str, path: str) -> int:
+        return 0
+
+    def settle(self, intent: int, outcome: str, dest_id: str | None = None) -> None:
+        return None
+
+
 @dataclass
 class Applied:
     """What running one plan did: the ops that took effect (with their answers), the slots
@@ -100,10 +117,17 @@ class Applier:
     """Runs plans in order within each plan, ``workers`` plans at once."""
 
     def __init__(
-        self, destination: Destination, *, workers: int = 4, dry_run: bool = False, name: str = ""
+        self,
+        destination: Destination,
+        *,
+        workers: int = 4,
+        dry_run: bool = False,
+        name: str = "",
+        journal: Journal | None = None,
     ) -> None:
         self.destination = destination
         self.dry_run = dry_run
+        self.journal: Journal = journal or _NoJournal()
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix=f"{name}write")
         self._fake_ids = itertools.count(1)
         self._fake_lock = threading.Lock()
@@ -153,8 +177,22 @@ class Applier:
             result.done.append((op, answer))
             return
         path = op.target(result.ids)
-        recorded, answer = self._send(plan, op, path, result.ids)
+        journal = self.journal
+        intent = (
+            journal.intend(plan.entity, plan.source_id, op.action, op.method, path)
+            if journal
+            else None
+        )
+        try:
+            recorded, answer = self._send(plan, op, path, result.ids)
+        except self.destination.refusals:
+            if journal is not None and intent is not None:
+                journal.settle(intent, "refused")
+            raise
         created = self.destination.created_id(op, answer) if recorded.creates else None
+        if journal is not None and intent is not None:
+            dest = created if created is not None else recorded.record_id
+            journal.settle(intent, "done", None if dest is None else str(dest))
         advance(result.ids, recorded, created)
         result.done.append((recorded, answer))
 

@@ -93,7 +93,7 @@ def wanted(state: str, only_approved: bool) -> tuple[bool, bool, str]:
 
 
 def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLookups) -> Plan | None:
-    """The plan for one absence; None for one outside the window (left alone, not logged)."""
+    """The plan for one absence (one outside the window is skipped with the reason)."""
     aid = str(record["id"])
     try:
         start = mapping.parse_time(record.get("starts_at"))
@@ -104,7 +104,9 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
         return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=NO_TIMES)
     zone = look.zone
     if not look.window.holds(mapping.local_time(start, zone), mapping.local_time(end, zone)):
-        return None
+        window = f"{look.window.first} to {look.window.last}"
+        reason = f"the absence lies outside the sync window ({window}): nothing outside is written"
+        return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=reason)
     send, approved, why = wanted(str(record.get("state") or ""), look.only_approved)
     if not send:
         if link is not None:

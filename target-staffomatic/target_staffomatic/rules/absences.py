@@ -65,15 +65,22 @@ def _get(record: Mapping[str, Any], *paths: str) -> Any:
     return None
 
 
-def _local(value: Any) -> datetime | None:
-    """A local date-time (no offset) or a date, as a naive datetime."""
+def _local(value: Any, name: str = "a date") -> datetime | None:
+    """A local date-time (no offset) or a date, as a naive datetime; ValueError naming the
+    field (never its value) when it is not a real date and time."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0))
-    return datetime.fromisoformat(str(value).strip().replace("Z", "")).replace(tzinfo=None)
+    try:
+        return datetime.fromisoformat(str(value).strip().replace("Z", "")).replace(tzinfo=None)
+    except ValueError as exc:
+        why = "not in ISO 8601 form" if "isoformat" in str(exc) else str(exc)
+        raise ValueError(
+            f"{name} is not a valid date and time ({why}): correct it in Personio"
+        ) from None
 
 
 def read_absence(
@@ -85,8 +92,10 @@ def read_absence(
     """
     sid = _get(record, "id")
     person = _get(record, "person_id", "person.id")
-    starts = _local(_get(record, "starts_from", "starts_from.date_time", "start_date"))
-    ends = _local(_get(record, "ends_at", "ends_at.date_time", "end_date"))
+    starts = _local(
+        _get(record, "starts_from", "starts_from.date_time", "start_date"), "starts_from"
+    )
+    ends = _local(_get(record, "ends_at", "ends_at.date_time", "end_date"), "ends_at")
     if sid is None or person is None or starts is None:
         raise ValueError("the absence record lacks its id, person or start")
     if ends is None:

@@ -139,6 +139,10 @@ def plan_employee(
     """Link, create, update, lock or unlock the Staffomatic user of one Personio employee."""
     sid = str(employee["id"])
     plan = Plan(EMPLOYEE, sid)
+    if not (str(employee.get("first_name") or "").strip() or employee.get("last_name")):
+        plan.outcome = "skip"
+        plan.reason = "the employee has no first or last name in Personio: add them to sync"
+        return plan
     matched = _match_user(sid, str(employee.get("email") or "").strip(), employee, lk, link, plan)
     if plan.outcome:
         return plan
