@@ -22,7 +22,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy $(PACKAGES) bench tests/bench
+	$(BIN)/mypy $(PACKAGES) bench tests
 
 unit: install
 	$(BIN)/pytest

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from figures import (
     Budget,
     RecordChanges,
@@ -50,6 +49,7 @@ from figures import (
     write_budget,
     writes_by_collection,
 )
+from sandbox.admin import AdminError, Admins
 from sync_ledger import Ledger
 
 HERE = Path(__file__).resolve().parent
@@ -122,18 +122,7 @@ def free_port() -> int:
 class Sandbox:
     process: subprocess.Popen[bytes]
     urls: dict[str, str]  # vendor -> base URL of its server (admin under /_sandbox/)
-    client: httpx.Client
-
-    def admin(self, vendor: str, method: str, what: str, body: Any = None) -> Any:
-        response = self.client.request(
-            method, f"{self.urls[vendor]}/_sandbox/{what}", json=body, timeout=120
-        )
-        if response.status_code >= 400:
-            raise BenchError(
-                f"The sandbox's {vendor} server answered {response.status_code} to "
-                f"{method} /_sandbox/{what}: {response.text[:200]}"
-            )
-        return response.json()
+    admins: Admins  # the admin client of each server: admins["personio"], admins["staffomatic"]
 
     def peak_mb(self) -> float:
         return peak_rss_of_running(self.process.pid)
@@ -162,13 +151,13 @@ def sandbox(scale: dict[str, int], workdir: Path) -> Iterator[Sandbox]:
         log = open(workdir / "sandbox.log", "wb")  # noqa: SIM115 (closed below)
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         urls = {vendor: f"http://{HOST}:{port}" for vendor, port in ports.items()}
-        client = httpx.Client()
+        admins = Admins(urls["personio"], urls["staffomatic"])
         try:
-            if wait_until_up(process, client, urls, deadline=time.monotonic() + 300):
-                yield Sandbox(process, urls, client)
+            if wait_until_up(process, admins, deadline=time.monotonic() + 300):
+                yield Sandbox(process, urls, admins)
                 return
         finally:
-            client.close()
+            admins.close()
             if process.poll() is None:
                 process.terminate()
                 try:
@@ -181,19 +170,12 @@ def sandbox(scale: dict[str, int], workdir: Path) -> Iterator[Sandbox]:
     raise BenchError(f"The sandbox did not start on free loopback ports; its output: {tail}")
 
 
-def wait_until_up(
-    process: subprocess.Popen[bytes], client: httpx.Client, urls: dict[str, str], deadline: float
-) -> bool:
+def wait_until_up(process: subprocess.Popen[bytes], admins: Admins, deadline: float) -> bool:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False  # a port was taken in the meantime: try other ones
-        try:
-            if all(
-                client.get(f"{url}/_sandbox/requests").status_code == 200 for url in urls.values()
-            ):
-                return True
-        except httpx.HTTPError:
-            pass
+        if admins.personio.up() and admins.staffomatic.up():
+            return True
         time.sleep(0.2)
     raise BenchError("The sandbox did not answer within 5 minutes of starting.")
 
@@ -402,8 +384,8 @@ def configs_for(sb: Sandbox, workdir: Path) -> dict[str, Path]:
 def snapshot(sb: Sandbox) -> dict[str, dict[str, Any]]:
     return {
         vendor: {
-            "requests": sb.admin(vendor, "GET", "requests"),
-            "state": sb.admin(vendor, "GET", "state"),
+            "requests": sb.admins[vendor].requests(),
+            "state": sb.admins[vendor].state(),
         }
         for vendor in sb.urls
     }
@@ -704,9 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp, sandbox(scale, Path(tmp)) as sb:
             workdir = Path(tmp)
             for vendor in sb.urls:
-                sb.admin(
-                    vendor, "POST", "faults", {"latency_ms": args.latency_ms, "rate_limits": True}
-                )
+                sb.admins[vendor].faults(latency_ms=args.latency_ms, rate_limits=True)
             bench = Bench(args, sb, workdir, configs_for(sb, workdir))
             print(
                 f"Benchmark: {args.size} employees; sandbox at "
@@ -720,13 +700,13 @@ def main(argv: list[str] | None = None) -> int:
                 ("personio", change_personio),
                 ("staffomatic", change_staffomatic),
             ):
-                document = sb.admin(vendor, "GET", "state")
+                document = sb.admins[vendor].state()
                 changed[vendor] = change(document, args.change_percent)
-                sb.admin(vendor, "POST", "load", document)
+                sb.admins[vendor].load(document)
             for pipeline in PIPELINES:
                 bench.run("partial", pipeline, changed[pipeline.source])
             sandbox_peak = sb.peak_mb()
-    except BenchError as error:
+    except (BenchError, AdminError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 1
     budgets = budgets_of(bench.runs)

@@ -1,4 +1,8 @@
-"""Fixtures for every part: one ledger location per test on each backend.
+"""Fixtures for every part: the suite's sandbox, and one ledger location per test on each backend.
+
+The sandbox (both emulators on loopback) starts once per test session; a test that takes
+``sandbox`` gets it on a fresh ``demo`` seed with no faults and the default variants, and
+``admins`` drives its admin endpoints (another seed: ``admins.personio.reset("scale", ...)``).
 
 Every test that takes `ledger_url` runs twice: on an SQLite file and on PostgreSQL at
 127.0.0.1:5432 (a throw-away database for the test session, dropped at the end). The PostgreSQL
@@ -11,38 +15,47 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from sandbox.admin import Admins
+from sandbox.server import Sandbox, running
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sync_ledger.migrate import VERSION_TABLE
 from sync_ledger.schema import metadata
 
-# The server CI provides; another one can be named with SYNC_LEDGER_TEST_PG.
-PG_ADMIN_URL = os.environ.get(
-    "SYNC_LEDGER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.pg import throwaway_database
+
+
+@pytest.fixture
+def no_sleep() -> list[float]:
+    """Waits a plugin asked for, recorded instead of slept: pass ``sleep=no_sleep.append``."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def sandbox_session() -> Iterator[Sandbox]:
+    """The one sandbox of the test session, in whatever state the last test left it."""
+    with running(seed="demo") as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def admins(sandbox_session: Sandbox) -> Iterator[Admins]:
+    """The admin clients of the session's sandbox: ``admins.personio``, ``admins.staffomatic``."""
+    with Admins.of(sandbox_session) as both:
+        yield both
+
+
+@pytest.fixture
+def sandbox(sandbox_session: Sandbox, admins: Admins) -> Sandbox:
+    """The session's sandbox on a fresh ``demo`` seed, no faults, default variants."""
+    admins.fresh("demo")
+    return sandbox_session
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throw-away database for this test session, dropped at the end."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"sync_ledger_test_{os.getpid()}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        where = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
-        reason = str(exc.orig).strip().splitlines()[0]
-        pytest.skip(f"no PostgreSQL server at {where} ({reason}); the postgres cases are skipped")
-    yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with throwaway_database(f"sync_ledger_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

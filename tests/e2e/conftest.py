@@ -1,21 +1,20 @@
-"""End-to-end fixtures: the Meltano project installed once per session, a sandbox per test.
+"""End-to-end fixtures: the Meltano project installed once per session, a fresh sandbox per test.
 
 The project is a copy of the repository's ``meltano.yml`` in a temporary folder, with links to
 the plugin folders and ``scripts/``, so ``meltano install`` (once per session) and every run
-leave the checkout's ``.meltano`` alone. Each test gets its own sandbox on free ports, its own
-Meltano system database and its own ledger; the plugins reach the sandbox through the shared
-variables the project reads (``PERSONIO_BASE_URL``, ``STAFFOMATIC_BASE_URL``).
+leave the checkout's ``.meltano`` alone. Each test gets the session's sandbox on a fresh demo
+seed, its own Meltano system database and its own ledger; the plugins reach the sandbox through
+the shared variables the project reads (``PERSONIO_BASE_URL``, ``STAFFOMATIC_BASE_URL``).
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox.server import running
+from sandbox.server import Sandbox
 
 from tests.e2e.helpers import BIN, Sync, clean_environ
 
@@ -47,15 +46,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sync(project: Path, tmp_path: Path) -> Iterator[Sync]:
-    """A demo-seeded sandbox, a clean Meltano state and a clean ledger for one test."""
-    with running(seed="demo") as sandbox:
-        ledger_url = f"sqlite:///{tmp_path / 'sync-ledger.db'}"
-        env = clean_environ() | {
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "SYNC_LEDGER_URL": ledger_url,
-            "PERSONIO_BASE_URL": sandbox.personio_url,
-            "STAFFOMATIC_BASE_URL": sandbox.staffomatic_api,
-        }
-        yield Sync(project, sandbox, env, ledger_url)
+def sync(project: Path, tmp_path: Path, sandbox: Sandbox) -> Sync:
+    """The demo-seeded sandbox, a clean Meltano state and a clean ledger for one test."""
+    ledger_url = f"sqlite:///{tmp_path / 'sync-ledger.db'}"
+    env = clean_environ() | {
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "SYNC_LEDGER_URL": ledger_url,
+        "PERSONIO_BASE_URL": sandbox.personio_url,
+        "STAFFOMATIC_BASE_URL": sandbox.staffomatic_api,
+    }
+    return Sync(project, sandbox, env, ledger_url)

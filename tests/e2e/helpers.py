@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sandbox.admin import Admin
 from sandbox.server import Sandbox
 
 from sandbox import roster
@@ -73,16 +74,19 @@ def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[st
 
 
 def state(url: str) -> dict[str, Any]:
-    return dict(httpx.get(f"{url}/_sandbox/state", timeout=10).json())
+    with Admin(url) as admin:
+        return admin.state()
 
 
 def load(url: str, data: dict[str, Any]) -> None:
-    httpx.post(f"{url}/_sandbox/load", json=data, timeout=10).raise_for_status()
+    with Admin(url) as admin:
+        admin.load(data)
 
 
 def writes(url: str) -> int:
     """Data writes served (POST, PUT, PATCH, DELETE), sign-ins left out."""
-    counts = httpx.get(f"{url}/_sandbox/requests", timeout=10).json()["by_endpoint"]
+    with Admin(url) as admin:
+        counts = admin.counts()
     return sum(
         n
         for key, n in counts.items()

@@ -11,35 +11,20 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from sync_ledger import Ledger
 
 from sandbox import roster
 from tests.e2e.helpers import Sync, ok, state, users_by_person, writes
+from tests.pg import throwaway_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
     """A throw-away database, dropped afterwards."""
-    name = f"e2e_meltano_{os.getpid()}"
-    admin = create_engine(
-        ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({str(exc.orig).splitlines()[0]})")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with throwaway_database(f"e2e_meltano_{os.getpid()}") as url:
+        yield url
 
 
 def test_prod_environment_keeps_meltano_state_and_the_ledger_in_postgresql(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sandbox.admin import Admins
 from sandbox.server import Sandbox, running
 
 from tests.faults.helpers import (
@@ -32,6 +33,7 @@ class World:
     """A fresh demo sandbox with a monitor on each server and its seeded state."""
 
     sandbox: Sandbox
+    admins: Admins
     personio: Monitor
     staffomatic: Monitor
     seeded: dict[str, dict[str, object]]
@@ -58,9 +60,10 @@ class World:
 def sandbox_world(
     book: LogBook, workdir: Path, seed: str = "demo", **params: int
 ) -> Iterator[World]:
-    with running(seed=seed, **params) as sb:
+    with running(seed=seed, **params) as sb, Admins.of(sb) as admins:
         world = World(
             sb,
+            admins,
             Monitor(sb.personio, book),
             Monitor(sb.staffomatic, book),
             snapshot(sb),

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sandbox.core import Emulator
 from sandbox.server import Sandbox
 from starlette.types import Receive, Scope, Send
@@ -180,16 +179,6 @@ class Monitor:
                 self.book.secrets.add(decoded.partition(":")[2])
 
 
-def set_faults(url: str, **faults: Any) -> dict[str, Any]:
-    response = httpx.post(f"{url}/_sandbox/faults", json=faults, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
-def requests_of(url: str) -> dict[str, Any]:
-    return httpx.get(f"{url}/_sandbox/requests", timeout=10).json()
-
-
 # ---- running plugins ----------------------------------------------------------------------------
 
 
@@ -246,11 +235,10 @@ class Spec:
             "absence_source": "staffomatic",
         }
 
-    def source_url(self, sb: Sandbox) -> str:
-        return sb.personio_url if self.source == "personio" else sb.staffomatic_url
-
-    def destination_url(self, sb: Sandbox) -> str:
-        return sb.staffomatic_url if self.source == "personio" else sb.personio_url
+    @property
+    def destination_name(self) -> str:
+        """``"personio"`` or ``"staffomatic"``: the system the target writes."""
+        return "staffomatic" if self.source == "personio" else "personio"
 
     def destination(self, sb: Sandbox) -> Emulator:
         return sb.staffomatic if self.source == "personio" else sb.personio

@@ -25,8 +25,6 @@ from tests.faults.helpers import (
     Trigger,
     error_lines,
     lose_answer,
-    requests_of,
-    set_faults,
 )
 
 pytestmark = pytest.mark.slow
@@ -68,15 +66,12 @@ def test_ten_percent_server_errors_lose_and_duplicate_nothing_once_the_job_ran_a
 ) -> None:
     """Reads and idempotent writes are retried; a create answered 5xx may have been applied, so
     target-staffomatic does not repeat it in that run, and the next run links or creates it."""
-    sb = world.sandbox
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, error_rate=0.1, seed=3)
+    world.admins.faults(error_rate=0.1, seed=3)
     assert_succeeded(world.pipeline(spec).run())
-    injected = sum(requests_of(u)["injected_errors"] for u in (sb.personio_url, sb.staffomatic_url))
+    injected = world.admins.total("injected_errors")
     assert injected >= 3
     assert_no_extra_records(world, spec, expected(spec))
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, clear=True)
+    world.admins.faults(clear=True)
     assert_succeeded(world.pipeline(spec).run())
     assert_like_fault_free(world, spec, expected(spec))
 
@@ -85,12 +80,11 @@ def test_bursts_of_429_at_the_start_and_among_the_writes_are_waited_out(
     world: World, spec: Spec, expected: Expectation
 ) -> None:
     sb = world.sandbox
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, burst_429=3, retry_after=1)
+    world.admins.faults(burst_429=3, retry_after=1)
     world.destination(spec).add(Trigger(write=3, before=burst(spec.destination(sb))))
     outcome = world.pipeline(spec).run()
     assert_succeeded(outcome)
-    throttled = sum(requests_of(u)["throttled"] for u in (sb.personio_url, sb.staffomatic_url))
+    throttled = world.admins.total("throttled")
     assert throttled >= 9
     assert_like_fault_free(world, spec, expected(spec))
 
@@ -108,9 +102,7 @@ def test_personio_tokens_invalidated_mid_run_are_fetched_again(
         monitor.add(Trigger(write=5, after=sb.personio.invalidate_tokens))
     outcome = world.pipeline(spec).run()
     assert_succeeded(outcome)
-    token_requests = sum(
-        n for key, n in requests_of(sb.personio_url)["by_endpoint"].items() if "/auth" in key
-    )
+    token_requests = sum(n for key, n in world.admins.personio.counts().items() if "/auth" in key)
     assert token_requests >= 2
     assert_like_fault_free(world, spec, expected(spec))
 
@@ -150,9 +142,7 @@ def test_a_staffomatic_token_revoked_mid_run_stops_the_run_and_a_rerun_with_the_
 def test_latency_spikes_slow_the_run_but_change_nothing_in_the_outcome(
     world: World, spec: Spec, expected: Expectation
 ) -> None:
-    sb = world.sandbox
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, spike_rate=0.25, spike_ms=400, seed=5)
+    world.admins.faults(spike_rate=0.25, spike_ms=400, seed=5)
     assert_succeeded(world.pipeline(spec).run())
     assert_like_fault_free(world, spec, expected(spec))
 
@@ -162,16 +152,13 @@ def test_dropped_connections_lose_and_duplicate_nothing_once_the_job_ran_again(
 ) -> None:
     """Connections cut before the server handled the request: reads are repeated; a write whose
     fate the target cannot know fails for this run and is done by the next one."""
-    sb = world.sandbox
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, drop_rate=0.1, seed=11)
+    world.admins.faults(drop_rate=0.1, seed=11)
     first = world.pipeline(spec).run()
     assert_succeeded(first)
-    dropped = sum(requests_of(u)["dropped"] for u in (sb.personio_url, sb.staffomatic_url))
+    dropped = world.admins.total("dropped")
     assert dropped >= 3
     assert_no_extra_records(world, spec, expected(spec))
-    for url in (sb.personio_url, sb.staffomatic_url):
-        set_faults(url, clear=True)
+    world.admins.faults(clear=True)
     assert_succeeded(world.pipeline(spec).run())
     assert_like_fault_free(world, spec, expected(spec))
 
@@ -189,7 +176,7 @@ def test_answers_lost_after_the_write_was_applied_cause_no_duplicate(
     destination.error_answers(3, 10, 15)  # applied, then a gateway answers 502
     first = world.pipeline(spec).run()
     assert_succeeded(first)
-    log = requests_of(spec.destination_url(world.sandbox))
+    log = world.admins[spec.destination_name].requests()
     assert log["dropped_after"] + log["injected_errors"] >= 8
     assert_no_extra_records(world, spec, expected(spec))
     assert_succeeded(world.pipeline(spec).run())
@@ -226,13 +213,11 @@ def test_a_larger_dataset_under_every_retried_fault_at_once_ends_as_fault_free(
     assert want.writes >= 50
     for world in sandbox_world(book, tmp_path, "scale", **SCALE):
         sb = world.sandbox
-        for url in (sb.personio_url, sb.staffomatic_url):
-            set_faults(url, error_rate=0.1, spike_rate=0.1, spike_ms=300, burst_429=2, seed=17)
+        world.admins.faults(error_rate=0.1, spike_rate=0.1, spike_ms=300, burst_429=2, seed=17)
         world.destination(spec).add(Trigger(write=50, before=burst(spec.destination(sb))))
         assert_succeeded(world.pipeline(spec).run(timeout=300))
         assert_no_extra_records(world, spec, want)
-        for url in (sb.personio_url, sb.staffomatic_url):
-            set_faults(url, clear=True)
+        world.admins.faults(clear=True)
         assert_succeeded(world.pipeline(spec).run(timeout=300))
         assert_like_fault_free(world, spec, want)
         writes = world.destination(spec).writes

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.conftest import sandbox_world
-from tests.faults.helpers import SPECS, LogBook, Outcome, Spec, Trigger, set_faults
+from tests.faults.helpers import SPECS, LogBook, Outcome, Spec, Trigger
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,7 @@ def noisy_run(book: LogBook, workdir: Path, spec: Spec) -> Outcome:
     """One pipeline run at debug level with 5xx, 429 and Personio tokens renewed mid-run."""
     for world in sandbox_world(book, workdir):
         sb = world.sandbox
-        for url in (sb.personio_url, sb.staffomatic_url):
-            set_faults(url, error_rate=0.1, burst_429=2, seed=13)
+        world.admins.faults(error_rate=0.1, burst_429=2, seed=13)
         world.personio.add(Trigger(request=5, before=sb.personio.invalidate_tokens))
         pipeline = world.pipeline(spec)
         if spec.source == "staffomatic":  # the tap signs in with the API token this time

@@ -22,10 +22,10 @@ from sandbox.personio import PersonioEmulator
 from sandbox.roster import (
     PERSONIO_CLIENT_ID,
     PERSONIO_CLIENT_SECRET,
-    PERSONIO_RESTRICTED_CLIENT_ID,
-    PERSONIO_RESTRICTED_CLIENT_SECRET,
 )
 from starlette.testclient import TestClient
+
+from tests.sandbox.personio_clients import v1_headers, v2_headers
 
 REFERENCE = Path(__file__).parents[2].parent / "shared" / "reference" / "personio"
 OFFICIAL = REFERENCE / "official-personio-api-docs"
@@ -92,17 +92,6 @@ def demo() -> TestClient:
     return TestClient(PersonioEmulator("demo").app())
 
 
-def _token(client: TestClient, restricted: bool = False) -> dict[str, str]:
-    credentials = (
-        (PERSONIO_RESTRICTED_CLIENT_ID, PERSONIO_RESTRICTED_CLIENT_SECRET)
-        if restricted
-        else (PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET)
-    )
-    body = {"client_id": credentials[0], "client_secret": credentials[1]}
-    token = client.post("/v1/auth", json=body).json()["data"]["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _validate(api: OpenAPI, path: str, response: Any, args: dict[str, Any] | None = None) -> None:
     """Validate a live response as the answer to ``GET``/``POST`` ``path`` of the spec."""
     method = response.request.method.lower()
@@ -123,14 +112,16 @@ def _schema_errors(schema: dict[str, Any], root: dict[str, Any], body: Any) -> l
 def test_employees_list_validates_against_the_official_spec(
     demo: TestClient, personnel: OpenAPI, params: dict[str, Any], restricted: bool
 ) -> None:
-    response = demo.get("/v1/company/employees", params=params, headers=_token(demo, restricted))
+    response = demo.get(
+        "/v1/company/employees", params=params, headers=v1_headers(demo, restricted)
+    )
     assert response.status_code == 200
     assert response.json()["data"]
     _validate(personnel, "/v1/company/employees", response, params)
 
 
 def test_projected_and_updated_since_lists_validate(demo: TestClient, personnel: OpenAPI) -> None:
-    headers = _token(demo)
+    headers = v1_headers(demo)
     projected = demo.get(
         "/v1/company/employees", params={"attributes[]": ["office", "supervisor"]}, headers=headers
     )
@@ -144,7 +135,7 @@ def test_projected_and_updated_since_lists_validate(demo: TestClient, personnel:
 def test_scale_employees_validate(personnel: OpenAPI) -> None:
     client = TestClient(PersonioEmulator("scale", employees=120, absences_per_employee=0).app())
     response = client.get(
-        "/v1/company/employees", params={"limit": 100, "offset": 100}, headers=_token(client)
+        "/v1/company/employees", params={"limit": 100, "offset": 100}, headers=v1_headers(client)
     )
     _validate(personnel, "/v1/company/employees", response, {"limit": 100, "offset": 100})
 
@@ -152,7 +143,7 @@ def test_scale_employees_validate(personnel: OpenAPI) -> None:
 def test_attributes_list_validates_and_has_the_documented_item_keys(
     demo: TestClient, personnel: OpenAPI
 ) -> None:
-    response = demo.get("/v1/company/employees/attributes", headers=_token(demo))
+    response = demo.get("/v1/company/employees/attributes", headers=v1_headers(demo))
     _validate(personnel, "/v1/company/employees/attributes", response)
     # The spec documents this response only by example: compare with its keys.
     example = personnel.spec / "paths" / "/company/employees/attributes" / "get" / "responses"
@@ -206,20 +197,10 @@ def test_v1_429_has_the_default_error_shape(
     assert response.json()["error"]["code"] == 429
 
 
-def _v2(client: TestClient) -> dict[str, str]:
-    form = {
-        "client_id": PERSONIO_CLIENT_ID,
-        "client_secret": PERSONIO_CLIENT_SECRET,
-        "grant_type": "client_credentials",
-    }
-    token = client.post("/v2/auth/token", data=form).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_v2_error_bodies_match_the_common_error_response(
     demo: TestClient, v2_components: dict[str, Any]
 ) -> None:
-    headers = _v2(demo)
+    headers = v2_headers(demo)
     answers = [
         demo.get("/v2/absence-periods"),  # 401
         demo.get("/v2/absence-periods", headers={"Authorization": "Bearer papi-x"}),  # 403
@@ -247,7 +228,7 @@ def test_v2_error_bodies_match_the_common_error_response(
 def test_v2_lists_and_created_objects_match_the_common_shapes(
     demo: TestClient, v2_components: dict[str, Any]
 ) -> None:
-    headers = _v2(demo)
+    headers = v2_headers(demo)
     root = {"components": v2_components}
     meta = v2_components["schemas"]["MetaObject"]
     for path in ("/v2/absence-types", "/v2/absence-periods", "/v2/attendance-periods"):

@@ -11,17 +11,12 @@ from sandbox.core import SandboxError
 from sandbox.personio import PersonioEmulator
 from sandbox.personio.seed import build
 from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
-from sandbox.server import running
+from sandbox.server import Sandbox
 from starlette.testclient import TestClient
 
-CREDENTIALS = {"client_id": PERSONIO_CLIENT_ID, "client_secret": PERSONIO_CLIENT_SECRET}
+from tests.sandbox.personio_clients import V1_JSON, connect
 
-
-def connect(emulator: PersonioEmulator) -> TestClient:
-    client = TestClient(emulator.app())
-    token = client.post("/v1/auth", json=CREDENTIALS).json()["data"]["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+CREDENTIALS = V1_JSON
 
 
 @pytest.fixture
@@ -252,8 +247,8 @@ def test_requests_are_counted_by_path_template(emulator: PersonioEmulator) -> No
 # ---- loopback ------------------------------------------------------------------------------
 
 
-def test_served_over_loopback_with_absolute_next_links() -> None:
-    with running("demo") as sandbox, httpx.Client(base_url=sandbox.personio_url) as http:
+def test_served_over_loopback_with_absolute_next_links(sandbox: Sandbox) -> None:
+    with httpx.Client(base_url=sandbox.personio_url) as http:
         token = http.post("/v1/auth", json=CREDENTIALS).json()["data"]["token"]
         headers = {"Authorization": f"Bearer {token}"}
         employees = http.get("/v1/company/employees", params={"limit": 100}, headers=headers)

@@ -6,29 +6,11 @@ from typing import Any
 
 import pytest
 from sandbox.personio import PersonioEmulator
-from sandbox.roster import (
-    PERSONIO_CLIENT_ID,
-    PERSONIO_CLIENT_SECRET,
-    PERSONIO_RESTRICTED_CLIENT_ID,
-    PERSONIO_RESTRICTED_CLIENT_SECRET,
-)
 from starlette.testclient import TestClient
 
+from tests.sandbox.personio_clients import connect
+
 SHIFT_PLANNING = "dynamic_4711001"
-
-
-def connect(emulator: PersonioEmulator, restricted: bool = False) -> TestClient:
-    """A test client that sends a v1 token of the full (or restricted) demo credential."""
-    client = TestClient(emulator.app())
-    credentials = (
-        (PERSONIO_RESTRICTED_CLIENT_ID, PERSONIO_RESTRICTED_CLIENT_SECRET)
-        if restricted
-        else (PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET)
-    )
-    body = {"client_id": credentials[0], "client_secret": credentials[1]}
-    token = client.post("/v1/auth", json=body).json()["data"]["token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from sandbox.personio import PersonioEmulator
-from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
 from starlette.testclient import TestClient
+
+from tests.sandbox.personio_clients import connect
 
 TODAY = date.today()
 
@@ -20,15 +21,7 @@ def emulator() -> PersonioEmulator:
 
 @pytest.fixture
 def client(emulator: PersonioEmulator) -> TestClient:
-    client = TestClient(emulator.app())
-    form = {
-        "client_id": PERSONIO_CLIENT_ID,
-        "client_secret": PERSONIO_CLIENT_SECRET,
-        "grant_type": "client_credentials",
-    }
-    token = client.post("/v2/auth/token", data=form).json()["access_token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+    return connect(emulator, v2=True)
 
 
 def type_id(client: TestClient, name: str) -> str:

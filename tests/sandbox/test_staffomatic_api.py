@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox.server import running
+from sandbox.server import Sandbox
 from sandbox.staffomatic import StaffomaticEmulator
 from starlette.testclient import TestClient
 
@@ -453,14 +453,13 @@ def test_staff_users_may_read_but_not_write(emulator: StaffomaticEmulator) -> No
         assert c.put(f"{API}/users/286001.json", json={"first_name": "A"}).status_code == 403
 
 
-def test_served_over_loopback_by_the_sandbox_server() -> None:
-    with running("demo") as sandbox:
-        response = httpx.get(
-            f"{sandbox.staffomatic_api}/demo/users.json",
-            params={"state": "all"},
-            auth=AUTH,
-            headers=UA,
-        )
+def test_served_over_loopback_by_the_sandbox_server(sandbox: Sandbox) -> None:
+    response = httpx.get(
+        f"{sandbox.staffomatic_api}/demo/users.json",
+        params={"state": "all"},
+        auth=AUTH,
+        headers=UA,
+    )
     assert response.status_code == 200
     assert len(response.json()) == 15
     assert response.headers["Link"].startswith("<http://127.0.0.1:")

@@ -8,14 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from sandbox.personio import PersonioEmulator
-from sandbox.server import Sandbox, running
+from sandbox.server import Sandbox
 from sandbox.staffomatic import StaffomaticEmulator
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with running("demo") as sb:
-        yield sb
 
 
 @dataclass

@@ -7,17 +7,12 @@ from typing import Any
 
 import pytest
 from sandbox.personio import PersonioEmulator
-from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
 from starlette.testclient import TestClient
+
+from tests.sandbox.personio_clients import V1_JSON, V2_FORM, connect
 
 DAY = date.today() + timedelta(days=400)  # far from every seeded period
 PERSON = "1004"
-V2_FORM = {
-    "client_id": PERSONIO_CLIENT_ID,
-    "client_secret": PERSONIO_CLIENT_SECRET,
-    "grant_type": "client_credentials",
-}
-V1_JSON = {"client_id": PERSONIO_CLIENT_ID, "client_secret": PERSONIO_CLIENT_SECRET}
 
 
 @pytest.fixture
@@ -27,10 +22,7 @@ def emulator() -> PersonioEmulator:
 
 @pytest.fixture
 def client(emulator: PersonioEmulator) -> TestClient:
-    client = TestClient(emulator.app())
-    token = client.post("/v2/auth/token", data=V2_FORM).json()["access_token"]
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
+    return connect(emulator, v2=True)
 
 
 def switch(client: TestClient, **variants: str) -> None:

@@ -94,7 +94,7 @@ def test_plans_run_in_parallel_but_results_keep_their_order(dest: FakeDestinatio
     applier.close()
     assert [r.plan.source_id for r in results] == [*(str(i) for i in range(6)), "u"]
     assert len(dest.sent) == 12
-    assert sorted(r.dest_id for r in results[:6]) == list(range(101, 107))
+    assert sorted(r.dest_id for r in results[:6]) == list(range(101, 107))  # type: ignore[type-var]
     assert results[6].done == []
 
 

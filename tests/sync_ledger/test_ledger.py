@@ -23,6 +23,20 @@ from sync_ledger.schema import metadata, runs
 # --- fingerprint and default location -------------------------------------------------------
 
 
+def make_it_old(ledger_url: str) -> None:
+    """Turn a ledger into one from before the process columns, locks, intents and versions."""
+    engine = create_engine(ledger_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
+        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
+        for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
+            conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP TABLE ledger_locks")
+        conn.exec_driver_sql("DROP TABLE ledger_intents")
+        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
+    engine.dispose()
+
+
 def test_fingerprint_is_sha256_of_canonical_json_whatever_the_key_order() -> None:
     canonical = '{"a":1,"b":{"c":[1,"x"],"d":null}}'
     expected = hashlib.sha256(canonical.encode()).hexdigest()
@@ -314,16 +328,7 @@ def test_a_ledger_from_before_the_process_columns_gets_them_and_closes_old_runs_
 ) -> None:
     with Ledger(ledger_url, clock=clock) as first:
         stale = first.start_run(target="target-staffomatic")
-    engine = create_engine(ledger_url)
-    with engine.begin() as conn:  # as the ledger was before the columns were added
-        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
-        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
-        for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
-            conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
-        conn.exec_driver_sql("DROP TABLE ledger_locks")
-        conn.exec_driver_sql("DROP TABLE ledger_intents")
-        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
-    engine.dispose()
+    make_it_old(ledger_url)  # as the ledger was before the columns were added
     with Ledger(ledger_url, create=False) as reader:  # the report reads an old ledger as is
         assert [r.status for r in reader.runs()] == ["running"]
 
@@ -488,16 +493,7 @@ def test_adding_the_process_columns_is_safe_from_several_processes_at_once(
     ledger_url: str,
 ) -> None:
     Ledger(ledger_url).close()
-    engine = create_engine(ledger_url)
-    with engine.begin() as conn:  # a ledger from before the columns were added
-        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN pid")
-        conn.exec_driver_sql("ALTER TABLE ledger_runs DROP COLUMN host")
-        for column in ("meltano_run_id", "meltano_job", "meltano_environment"):
-            conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
-        conn.exec_driver_sql("DROP TABLE ledger_locks")
-        conn.exec_driver_sql("DROP TABLE ledger_intents")
-        conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
-    engine.dispose()
+    make_it_old(ledger_url)  # a ledger from before the columns were added
     _open_from_four_processes_at_once(ledger_url)
     with Ledger(ledger_url) as ledger:
         columns = {c["name"] for c in inspect(ledger.engine).get_columns("ledger_runs")}

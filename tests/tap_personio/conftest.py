@@ -14,20 +14,6 @@ from tap_personio.tap import TapPersonio
 Messages = list[dict[str, Any]]
 
 
-class Sleeps(list[float]):
-    """Every wait the tap asked for, in seconds (nothing actually waits)."""
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    """Record the tap's waits (pacing, auth retries, backoff) instead of sleeping.
-
-    Pass ``sleep=sleeps.append`` to ``TapPersonio``; the ``sync`` fixture does so when a test
-    asks for ``sleeps``.
-    """
-    return Sleeps()
-
-
 def run(tap: TapPersonio) -> Messages:
     """Sync every selected stream of ``tap``; the Singer messages it wrote."""
     out = io.StringIO()
@@ -40,11 +26,11 @@ def run(tap: TapPersonio) -> Messages:
 def sync(request: pytest.FixtureRequest) -> Callable[..., tuple[Messages, dict[str, Any]]]:
     """``sync(config, state=None, streams=None)`` -> (messages, final state).
 
-    The tap really waits unless the test also asks for ``sleeps``.
+    The tap really waits unless the test also asks for ``no_sleep``.
     """
     extra: dict[str, Any] = {}
-    if "sleeps" in request.fixturenames:
-        extra["sleep"] = request.getfixturevalue("sleeps").append
+    if "no_sleep" in request.fixturenames:
+        extra["sleep"] = request.getfixturevalue("no_sleep").append
 
     def _sync(
         config: dict[str, Any],

@@ -6,20 +6,13 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox.server import Sandbox, running
+from sandbox.server import Sandbox
 
 TAP = str(Path(sys.executable).parent / "tap-personio")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with running("demo") as box:
-        yield box
 
 
 def tap(tmp_path: Path, config: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sandbox.server import running
+from sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,34 +38,35 @@ def lines(directory: Path, stream: str) -> list[list[dict[str, object]]]:
 
 
 @pytest.mark.slow
-def test_meltano_runs_the_tap_into_target_jsonl_and_keeps_its_bookmarks(tmp_path: Path) -> None:
+def test_meltano_runs_the_tap_into_target_jsonl_and_keeps_its_bookmarks(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
     output = tmp_path / "output"
     output.mkdir()
-    with running("demo") as sandbox:
-        env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "MELTANO_ENVIRONMENT": "sandbox",
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "TAP_PERSONIO_BASE_URL": sandbox.personio_url,
-            "TAP_PERSONIO_CLIENT_ID": "demo-client-id",
-            "TAP_PERSONIO_CLIENT_SECRET": "demo-client-secret",
-            "TARGET_JSONL_DESTINATION_PATH": str(output),
-        }
-        first = meltano(env, "run", "tap-personio", "target-jsonl")
-        assert first.returncode == 0, first.stderr[-3000:]
-        # target-jsonl (singer-python) only warns about ACTIVATE_VERSION and goes on
-        assert "Unknown message type ACTIVATE_VERSION" in first.stderr
-        assert "demo-client-secret" not in first.stderr + first.stdout
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+        "TAP_PERSONIO_BASE_URL": sandbox.personio_url,
+        "TAP_PERSONIO_CLIENT_ID": "demo-client-id",
+        "TAP_PERSONIO_CLIENT_SECRET": "demo-client-secret",
+        "TARGET_JSONL_DESTINATION_PATH": str(output),
+    }
+    first = meltano(env, "run", "tap-personio", "target-jsonl")
+    assert first.returncode == 0, first.stderr[-3000:]
+    # target-jsonl (singer-python) only warns about ACTIVATE_VERSION and goes on
+    assert "Unknown message type ACTIVATE_VERSION" in first.stderr
+    assert "demo-client-secret" not in first.stderr + first.stdout
 
-        sandbox.personio.state["absence_periods"][0]["comment"] = "moved"
-        sandbox.personio.state["absence_periods"][0]["updated_at"] = datetime.now(UTC).strftime(
-            "%Y-%m-%dT%H:%M:%S.000Z"
-        )
-        second = meltano(env, "run", "tap-personio", "target-jsonl")
-        assert second.returncode == 0, second.stderr[-3000:]
+    sandbox.personio.state["absence_periods"][0]["comment"] = "moved"
+    sandbox.personio.state["absence_periods"][0]["updated_at"] = datetime.now(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z"
+    )
+    second = meltano(env, "run", "tap-personio", "target-jsonl")
+    assert second.returncode == 0, second.stderr[-3000:]
 
     employees = lines(output, "employees")
     assert len(employees[0]) == 22

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from sandbox.server import Sandbox, running
+from sandbox.admin import Admin, Admins
+from sandbox.server import Sandbox
 from tap_personio.streams import EmployeesStream
 from tap_personio.tap import TapPersonio
 from vendor_http.personio import PersonioPacing
@@ -20,41 +20,10 @@ from vendor_http.personio import PersonioPacing
 Sync = Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with running("demo") as box:
-        yield box
-
-
-class Admin:
-    """The emulator's admin endpoints."""
-
-    def __init__(self, url: str) -> None:
-        self.client = httpx.Client(base_url=url, timeout=30)
-
-    def reset(self) -> None:
-        self.client.post("/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
-        self.client.post("/_sandbox/faults", json={"clear": True}).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        return self.client.get("/_sandbox/state").json()
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.client.post("/_sandbox/load", json=state).raise_for_status()
-
-    def faults(self, **faults: Any) -> None:
-        self.client.post("/_sandbox/faults", json=faults).raise_for_status()
-
-    def requests(self) -> dict[str, Any]:
-        return self.client.get("/_sandbox/requests").json()
-
-
 @pytest.fixture
-def admin(sandbox: Sandbox) -> Iterator[Admin]:
-    admin = Admin(sandbox.personio_url)
-    admin.reset()
-    yield admin
-    admin.client.close()
+def admin(sandbox: Sandbox, admins: Admins) -> Admin:
+    """The Personio emulator's admin endpoints (the sandbox is on the demo seed, no faults)."""
+    return admins.personio
 
 
 @pytest.fixture
@@ -94,7 +63,7 @@ def with_absences(state: dict[str, Any], count: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("count", "pages"), [(100, 1), (101, 2), (0, 1)])
 def test_employees_are_read_page_by_page_exactly_once(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float], count: int, pages: int
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float], count: int, pages: int
 ) -> None:
     admin.load(with_employees(admin.state(), count))
     messages, _ = sync(config, streams=["employees"])
@@ -106,7 +75,7 @@ def test_employees_are_read_page_by_page_exactly_once(
 
 
 def test_v2_cursor_paging_reads_every_page_once(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     admin.load(with_absences(admin.state(), 250))
     messages, _ = sync(config, streams=["absences"])
@@ -117,7 +86,7 @@ def test_v2_cursor_paging_reads_every_page_once(
 
 
 def test_absence_records_carry_type_names_half_days_and_approval(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     messages, _ = sync(config, streams=["absences"])
     by_comment = {r["comment"]: r for r in records(messages, "absences") if r["comment"]}
@@ -135,7 +104,7 @@ def test_absence_records_carry_type_names_half_days_and_approval(
 
 
 def test_employee_records_are_plain_with_custom_attributes(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     messages, _ = sync(config, streams=["employees"])
     schema = next(m for m in messages if m["type"] == "SCHEMA")["schema"]["properties"]
@@ -151,7 +120,7 @@ def test_employee_records_are_plain_with_custom_attributes(
 
 
 def test_a_full_read_frames_the_window_with_two_activate_versions(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     messages, _ = sync(config, streams=["absences", "attendances"])
     for stream in ("absences", "attendances"):
@@ -167,7 +136,7 @@ def test_a_full_read_frames_the_window_with_two_activate_versions(
 
 
 def test_an_incremental_run_reads_only_changes_plus_lookback_and_advances_bookmarks(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     first, state = sync(config)
     bookmarks = state["bookmarks"]
@@ -202,7 +171,7 @@ def test_an_incremental_run_reads_only_changes_plus_lookback_and_advances_bookma
 
 
 def test_a_burst_of_429s_is_survived_without_lost_or_repeated_records(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     admin.load(with_employees(admin.state(), 101))
     baseline, _ = sync(config)
@@ -212,13 +181,13 @@ def test_a_burst_of_429s_is_survived_without_lost_or_repeated_records(
         ids = [r["id"] for r in records(messages, stream)]
         assert Counter(ids) == Counter(r["id"] for r in records(baseline, stream))
     assert admin.requests()["throttled"] >= 4
-    assert 2.0 in sleeps  # Retry-After was honoured
+    assert 2.0 in no_sleep  # Retry-After was honoured
 
 
 def test_tokens_invalidated_mid_run_are_renewed_without_lost_or_repeated_records(
     admin: Admin,
     config: dict[str, Any],
-    sleeps: list[float],
+    no_sleep: list[float],
     monkeypatch: pytest.MonkeyPatch,
     run_tap: Callable[[TapPersonio], list[dict[str, Any]]],
 ) -> None:
@@ -236,7 +205,7 @@ def test_tokens_invalidated_mid_run_are_renewed_without_lost_or_repeated_records
         return original(self, method, url)
 
     monkeypatch.setattr(PersonioPacing, "before", before)
-    tap = TapPersonio(config=config, parse_env_config=False, sleep=sleeps.append)
+    tap = TapPersonio(config=config, parse_env_config=False, sleep=no_sleep.append)
     messages = run_tap(tap)
     assert len({r["id"] for r in records(messages, "employees")}) == 101
     assert len(records(messages, "employees")) == 101
@@ -275,7 +244,7 @@ def test_v1_pacing_keeps_employee_list_bursts_under_the_limit_without_a_single_4
 
 
 def test_dropped_connections_are_retried_without_lost_or_repeated_records(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     baseline, _ = sync(config)
     admin.faults(drop_next=3)
@@ -288,7 +257,7 @@ def test_dropped_connections_are_retried_without_lost_or_repeated_records(
 
 
 def test_updated_since_that_ignores_paging_still_reads_each_change_once(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     state = with_employees(admin.state(), 150)
     state["settings"]["updated_since_pages"] = False  # the spec's reading: no paging then
@@ -306,7 +275,7 @@ def test_updated_since_that_ignores_paging_still_reads_each_change_once(
 
 
 def test_a_stream_map_on_shift_planning_leaves_out_employees_not_planned(
-    admin: Admin, config: dict[str, Any], sync: Sync, sleeps: list[float]
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
     maps = {"employees": {"__filter__": "shift_planning != False"}}
     messages, _ = sync({**config, "stream_maps": maps}, streams=["employees"])

@@ -64,7 +64,7 @@ def calls(mock: rm.Mocker, method: str, path: str) -> list[Any]:
 
 
 def test_each_api_generation_authenticates_once_and_reuses_its_token(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     messages, _ = sync(CONFIG)
     assert len(calls(personio, "POST", "/v1/auth")) == 1
@@ -83,7 +83,7 @@ def test_each_api_generation_authenticates_once_and_reuses_its_token(
 
 
 def test_a_rejected_token_is_renewed_once_and_the_call_repeated(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.post(
         f"{BASE}/v1/auth",
@@ -104,11 +104,11 @@ def test_a_rejected_token_is_renewed_once_and_the_call_repeated(
     messages, _ = sync(CONFIG, streams=["employees"])
     assert [m["record"]["id"] for m in messages if m["type"] == "RECORD"] == [1]
     assert len(calls(personio, "POST", "/v1/auth")) == 2
-    assert sum(sleeps) == 0
+    assert sum(no_sleep) == 0
 
 
 def test_a_token_rejected_again_after_renewal_stops_with_one_sentence(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.get(
         f"{BASE}/v1/company/employees",
@@ -123,7 +123,7 @@ def test_a_token_rejected_again_after_renewal_stops_with_one_sentence(
 
 
 def test_wrong_credentials_stop_with_one_sentence_naming_the_fix(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.post(
         f"{BASE}/v1/auth",
@@ -139,7 +139,7 @@ def test_wrong_credentials_stop_with_one_sentence_naming_the_fix(
 
 
 def test_429_waits_for_retry_after_and_carries_on(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.get(
         f"{BASE}/v1/company/employees",
@@ -151,12 +151,12 @@ def test_429_waits_for_retry_after_and_carries_on(
     )
     messages, _ = sync(CONFIG, streams=["employees"])
     assert [m["record"]["id"] for m in messages if m["type"] == "RECORD"] == [1]
-    assert sleeps[0] == 3.0
-    assert 1.0 <= sleeps[1] <= 1.1
+    assert no_sleep[0] == 3.0
+    assert 1.0 <= no_sleep[1] <= 1.1
 
 
 def test_5xx_is_retried_with_growing_waits(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.get(
         f"{BASE}/v2/absence-types",
@@ -168,15 +168,15 @@ def test_5xx_is_retried_with_growing_waits(
     )
     messages, _ = sync(CONFIG, streams=["absence_types"])
     assert [m["record"]["id"] for m in messages if m["type"] == "RECORD"] == ["t1"]
-    assert 1.0 <= sleeps[0] < sleeps[1] <= 2.2
+    assert 1.0 <= no_sleep[0] < no_sleep[1] <= 2.2
 
 
 def test_unreachable_host_stops_with_one_sentence(
-    requests_mock: rm.Mocker, sleeps: list[float]
+    requests_mock: rm.Mocker, no_sleep: list[float]
 ) -> None:
     requests_mock.post(f"{BASE}/v1/auth", exc=requests.exceptions.ConnectionError("refused"))
     with pytest.raises(PersonioError, match=r"Cannot reach Personio at https://personio.test"):
-        _ = TapPersonio(config=CONFIG, parse_env_config=False, sleep=sleeps.append).streams
+        _ = TapPersonio(config=CONFIG, parse_env_config=False, sleep=no_sleep.append).streams
 
 
 def test_plain_http_is_refused_for_a_host_that_is_not_loopback() -> None:
@@ -219,36 +219,36 @@ def test_missing_required_attributes_are_all_named_in_one_message(
     assert "Readable employee attributes" in str(caught.value)
 
 
-def paced(sleeps: list[float]) -> PersonioPacing:
-    """Personio's pacing on a clock that moves only when it sleeps; its waits go to ``sleeps``."""
+def paced(no_sleep: list[float]) -> PersonioPacing:
+    """Personio's pacing on a clock that moves only when it sleeps; its waits go to ``no_sleep``."""
     clock = ManualClock()
 
     def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+        no_sleep.append(seconds)
         clock.sleep(seconds)
 
     return PersonioPacing(clock=clock, sleep=sleep)
 
 
-def test_employee_list_pacing_keeps_bursts_under_15_per_second(sleeps: list[float]) -> None:
-    pacer = paced(sleeps)
+def test_employee_list_pacing_keeps_bursts_under_15_per_second(no_sleep: list[float]) -> None:
+    pacer = paced(no_sleep)
     # when each request went out
     stamps = [pacer.before("GET", f"{BASE}/v1/company/employees?limit=100") for _ in range(30)]
     assert len(stamps) == 30
     assert all(stamps[i + 15] - stamps[i] >= 1.0 for i in range(30 - 15))
-    assert 1.9 < sum(sleeps) < 2.1  # 30 requests at 14 a second take two seconds
+    assert 1.9 < sum(no_sleep) < 2.1  # 30 requests at 14 a second take two seconds
 
 
-def test_v2_pacing_follows_the_token_bucket_headers(sleeps: list[float]) -> None:
-    pacer = paced(sleeps)
+def test_v2_pacing_follows_the_token_bucket_headers(no_sleep: list[float]) -> None:
+    pacer = paced(no_sleep)
     response = requests.Response()
     response.headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-replenish-rate": "4"})
     sent = pacer.before("GET", f"{BASE}/v2/absence-periods")
     pacer.after("GET", f"{BASE}/v2/absence-periods", response.headers, sent)
     pacer.before("GET", f"{BASE}/v2/absence-periods")
     pacer.before("GET", f"{BASE}/v2/attendance-periods")
-    assert len(sleeps) == 1
-    assert 0.25 <= sleeps[0] <= 0.27  # one token at 4 a second, from when it was sent
+    assert len(no_sleep) == 1
+    assert 0.25 <= no_sleep[0] <= 0.27  # one token at 4 a second, from when it was sent
 
 
 def test_a_single_missing_attribute_is_named_in_the_singular(personio: rm.Mocker) -> None:
@@ -265,17 +265,17 @@ def test_a_single_missing_attribute_is_named_in_the_singular(personio: rm.Mocker
 
 
 def test_endless_5xx_gives_up_after_the_shared_policys_attempts(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.get(f"{BASE}/v2/absence-types", status_code=502, text="bad gateway")
     with pytest.raises(PersonioError, match=r"Personio kept failing \(HTTP 502 for /v2/absence"):
         sync(CONFIG, streams=["absence_types"])
     assert len(calls(personio, "GET", "/v2/absence-types")) == 6
-    assert len(sleeps) == 5
+    assert len(no_sleep) == 5
 
 
 def test_429s_are_waited_out_for_at_most_15_minutes(
-    personio: rm.Mocker, sync: Callable[..., Any], sleeps: list[float]
+    personio: rm.Mocker, sync: Callable[..., Any], no_sleep: list[float]
 ) -> None:
     personio.get(
         f"{BASE}/v1/company/employees",
@@ -285,5 +285,5 @@ def test_429s_are_waited_out_for_at_most_15_minutes(
     )
     with pytest.raises(PersonioError, match="HTTP 429"):
         sync(CONFIG, streams=["employees"])
-    assert sleeps == [120.0] * 7  # an eighth wait would pass 15 minutes
+    assert no_sleep == [120.0] * 7  # an eighth wait would pass 15 minutes
     assert len(calls(personio, "GET", "/v1/company/employees")) == 8

@@ -7,11 +7,12 @@ import functools
 import io
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
+from sandbox.admin import Admin, Admins
+from sandbox.server import Sandbox
 from tap_staffomatic.tap import TapStaffomatic
 
 from sandbox import roster
@@ -65,31 +66,13 @@ def run_tap(request: pytest.FixtureRequest) -> Callable[..., Run]:
 
 
 @pytest.fixture
-def no_sleep() -> list[float]:
-    """Waits of the retries and the pacer, recorded instead of slept: pass
-    ``sleep=no_sleep.append`` to ``TapStaffomatic`` (``run_tap`` does)."""
-    return []
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Any]:
-    from sandbox.server import running
-
-    with running(seed="demo") as served:
-        yield served
+def staffomatic(sandbox: Sandbox, admins: Admins) -> Admin:
+    """The admin client of the Staffomatic emulator (on the demo seed with no faults)."""
+    return admins.staffomatic
 
 
 @pytest.fixture
-def staffomatic(sandbox: Any) -> Iterator[httpx.Client]:
-    """An admin client of the Staffomatic emulator, reset to the demo seed with no faults."""
-    with httpx.Client(base_url=sandbox.staffomatic_url, timeout=30) as client:
-        client.post("/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
-        client.post("/_sandbox/faults", json={"clear": True}).raise_for_status()
-        yield client
-
-
-@pytest.fixture
-def config(sandbox: Any) -> dict[str, Any]:
+def config(sandbox: Sandbox) -> dict[str, Any]:
     return {
         "account": roster.STAFFOMATIC_ACCOUNT,
         "email": roster.STAFFOMATIC_EMAIL,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests_mock as rm
@@ -35,7 +35,9 @@ def read(
     """The records of one stream as the tap emits them (without the Singer messages)."""
     tap = TapStaffomatic(config=dict(config or CONFIG), parse_env_config=False, sleep=sleep)
     stream = tap.streams[stream_name]
-    rows = (stream.post_process(row, None) for row in stream.get_records(None))
+    rows = (
+        stream.post_process(cast(dict[str, Any], row), None) for row in stream.get_records(None)
+    )
     return [row for row in rows if row is not None]
 
 
@@ -314,7 +316,7 @@ def test_the_pacer_waits_once_the_window_is_full() -> None:
 
 
 def test_retry_after_as_an_http_date_and_a_bare_429_wait_at_least_a_second() -> None:
-    class Failure:
+    class Failure(Exception):
         def __init__(self, status: int, headers: dict[str, str]) -> None:
             self.response = type("R", (), {"status_code": status, "headers": headers})()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sandbox.admin import Admins
+from sandbox.server import Sandbox
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from singer_sdk.testing.runners import TapTestRunner
 from tap_staffomatic.tap import TapStaffomatic
@@ -30,7 +32,9 @@ class TestTapStaffomatic(_BuiltIn):  # type: ignore[misc,valid-type]
 
     @pytest.fixture(scope="class")
     @classmethod
-    def runner(cls, sandbox: Any) -> TapTestRunner:
+    def runner(cls, sandbox_session: Sandbox, admins: Admins) -> TapTestRunner:
+        admins.fresh("demo")
+        sandbox = sandbox_session
         runner = TapTestRunner(
             tap_class=TapStaffomatic,
             config={**CONFIG, "base_url": sandbox.staffomatic_api},

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from sandbox.admin import Admin
 from tap_staffomatic.tap import settings_problems
 
 GOOD = {"account": "acme", "email": "api@acme.example", "password": "pw"}
@@ -82,7 +82,7 @@ def test_a_missing_setting_stops_the_command_with_its_sentence(tmp_path: Path) -
 
 
 def test_wrong_credentials_stop_the_command_with_one_sentence_and_no_secret(
-    tmp_path: Path, config: dict[str, Any], staffomatic: httpx.Client
+    tmp_path: Path, config: dict[str, Any], staffomatic: Admin
 ) -> None:
     done = cli({**config, "password": "wrong-secret-4711"}, tmp_path)
 
@@ -96,7 +96,7 @@ def test_wrong_credentials_stop_the_command_with_one_sentence_and_no_secret(
 
 
 def test_a_wrong_api_token_is_reported_like_wrong_credentials(
-    tmp_path: Path, config: dict[str, Any], staffomatic: httpx.Client
+    tmp_path: Path, config: dict[str, Any], staffomatic: Admin
 ) -> None:
     done = cli({**config, "api_token": "no-such-token-0815"}, tmp_path)
 
@@ -106,7 +106,7 @@ def test_a_wrong_api_token_is_reported_like_wrong_credentials(
 
 
 def test_an_unknown_account_stops_the_command_naming_the_account_setting(
-    tmp_path: Path, config: dict[str, Any], staffomatic: httpx.Client
+    tmp_path: Path, config: dict[str, Any], staffomatic: Admin
 ) -> None:
     done = cli({**config, "account": "no-such-account"}, tmp_path)
 
@@ -119,9 +119,9 @@ def test_an_unknown_account_stops_the_command_naming_the_account_setting(
 
 
 def test_secrets_never_reach_the_logs_even_when_retrying_at_debug_level(
-    tmp_path: Path, config: dict[str, Any], staffomatic: httpx.Client
+    tmp_path: Path, config: dict[str, Any], staffomatic: Admin
 ) -> None:
-    staffomatic.post("/_sandbox/faults", json={"burst_429": 1, "retry_after": 1}).raise_for_status()
+    staffomatic.faults(burst_429=1, retry_after=1)
 
     done = cli(config, tmp_path, TAP_STAFFOMATIC_LOGLEVEL="DEBUG")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox.admin import Admin
 
 from sandbox import roster
 
@@ -40,7 +41,7 @@ def jsonl(output: Path, stream: str, skip: set[Path] | None = None) -> list[dict
 
 @pytest.mark.slow
 def test_meltano_runs_the_tap_into_target_jsonl_and_resumes_from_its_state(
-    tmp_path: Path, sandbox: Any, staffomatic: httpx.Client
+    tmp_path: Path, sandbox: Any, staffomatic: Admin
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -62,7 +63,7 @@ def test_meltano_runs_the_tap_into_target_jsonl_and_resumes_from_its_state(
 
     assert first.returncode == 0, first.stderr[-3000:]
     output = project / "output"
-    stored = staffomatic.get("/_sandbox/state").json()
+    stored = staffomatic.state()
     assert len(jsonl(output, "users")) == len(stored["users"])
     assert len(jsonl(output, "absences")) == len(stored["absences"])
     timers = jsonl(output, "work_timers")

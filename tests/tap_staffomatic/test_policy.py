@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 import requests
 import requests_mock as rm
 import urllib3
-from tap_staffomatic.client import StaffomaticError
+from tap_staffomatic.client import StaffomaticError, StaffomaticStream
 from tap_staffomatic.tap import TapStaffomatic
 from vendor_http.staffomatic import RETRY
 
@@ -22,18 +23,23 @@ CONFIG = {
 }
 
 
-def read(stream_name: str, sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+def read(stream_name: str, sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
     tap = TapStaffomatic(config=dict(CONFIG), parse_env_config=False, sleep=sleep)
-    return list(tap.streams[stream_name].get_records(None))
+    return cast("list[dict[str, Any]]", list(tap.streams[stream_name].get_records(None)))
+
+
+def streams(tap: TapStaffomatic) -> dict[str, StaffomaticStream]:
+    """The tap's streams, typed as what they are."""
+    return {name: cast(StaffomaticStream, stream) for name, stream in tap.streams.items()}
 
 
 def test_every_stream_of_a_run_shares_one_set_of_services() -> None:
     tap = TapStaffomatic(config=dict(CONFIG), parse_env_config=False)
-    services = {id(stream.services) for stream in tap.streams.values()}
-    (shared,) = {stream.services for stream in tap.streams.values()}
+    services = {id(stream.services) for stream in streams(tap).values()}
+    (shared,) = {stream.services for stream in streams(tap).values()}
 
     assert len(services) == 1
-    assert shared.authenticator is tap.streams["users"].authenticator
+    assert shared.authenticator is streams(tap)["users"].authenticator
     assert shared.authenticator.auth_headers == {"Authorization": "Bearer tok-123"}
     assert shared.pacer.limit.requests == 500
 

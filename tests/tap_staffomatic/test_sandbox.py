@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox.admin import Admin
 from vendor_http.pacing import Limit
 
 from sandbox import roster
@@ -17,17 +18,8 @@ from sandbox import roster
 Run = Any  # conftest.Run
 
 
-def state_of(staffomatic: httpx.Client) -> dict[str, Any]:
-    return staffomatic.get("/_sandbox/state").raise_for_status().json()
-
-
-def load(staffomatic: httpx.Client, document: dict[str, Any]) -> None:
-    staffomatic.post("/_sandbox/load", json=document).raise_for_status()
-
-
-def requests_to(staffomatic: httpx.Client, endpoint: str) -> int:
-    counts = staffomatic.get("/_sandbox/requests").raise_for_status().json()["by_endpoint"]
-    return int(counts.get(f"GET /v3/{{account}}/{endpoint}", 0))
+def requests_to(staffomatic: Admin, endpoint: str) -> int:
+    return int(staffomatic.counts().get(f"GET /v3/{{account}}/{endpoint}", 0))
 
 
 def api(sandbox: Any) -> httpx.Client:
@@ -53,11 +45,11 @@ def by_id(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 
 def test_users_include_locked_ones_with_custom_id_and_location_ids(
-    staffomatic: httpx.Client, config: dict[str, Any], run_tap: Callable[..., Run]
+    staffomatic: Admin, config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
     users = by_id(run_tap(config, streams=("users",)).records("users"))
 
-    stored = state_of(staffomatic)["users"]
+    stored = staffomatic.state()["users"]
     assert set(users) == {user["id"] for user in stored}
     locked = [u for u in users.values() if u["locked_at"]]
     assert [(u["first_name"], u["last_name"]) for u in locked] == [("Uwe", "Lange")]
@@ -65,12 +57,12 @@ def test_users_include_locked_ones_with_custom_id_and_location_ids(
     assert anna["custom_id"] == "1001"
     assert anna["email"] == "anna.schmidt@demo-gastro.example"
     assert anna["department_ids"]
-    locations = {d["id"]: d["location_id"] for d in state_of(staffomatic)["departments"]}
+    locations = {d["id"]: d["location_id"] for d in staffomatic.state()["departments"]}
     assert anna["location_ids"] == [locations[anna["department_ids"][0]]]
 
 
 def test_reference_streams_carry_their_location_and_the_account_its_time_zone(
-    config: dict[str, Any], run_tap: Callable[..., Run], staffomatic: httpx.Client
+    config: dict[str, Any], run_tap: Callable[..., Run], staffomatic: Admin
 ) -> None:
     run = run_tap(config, streams=("account", "locations", "departments", "absence_types"))
 
@@ -81,18 +73,18 @@ def test_reference_streams_carry_their_location_and_the_account_its_time_zone(
     assert len(location_ids) == len(roster.OFFICES)
     assert {row["location_id"] for row in run.records("departments")} == location_ids
     assert {row["location_id"] for row in run.records("absence_types")} == location_ids
-    assert len(run.records("absence_types")) == len(state_of(staffomatic)["absence_types"])
+    assert len(run.records("absence_types")) == len(staffomatic.state()["absence_types"])
 
 
 @pytest.mark.parametrize(("total", "pages"), [(100, 1), (101, 2)])
 def test_paging_reads_every_user_once_at_100_and_101_users(
-    staffomatic: httpx.Client,
+    staffomatic: Admin,
     config: dict[str, Any],
     run_tap: Callable[..., Run],
     total: int,
     pages: int,
 ) -> None:
-    document = state_of(staffomatic)
+    document = staffomatic.state()
     template = document["users"][0]  # the API user, who signs in
     extra = []
     for n in range(1, total):
@@ -101,7 +93,7 @@ def test_paging_reads_every_user_once_at_100_and_101_users(
                  "role": "staff", "account_owner": False, "custom_id": str(5000 + n)}  # fmt: skip
         extra.append(user)
     document["users"] = [template, *extra]
-    load(staffomatic, document)
+    staffomatic.load(document)
 
     rows = run_tap(config, streams=("users",)).records("users")
 
@@ -112,11 +104,11 @@ def test_paging_reads_every_user_once_at_100_and_101_users(
 
 
 def test_breaks_are_embedded_from_one_break_timer_list(
-    staffomatic: httpx.Client, config: dict[str, Any], run_tap: Callable[..., Run]
+    staffomatic: Admin, config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
     timers = by_id(run_tap(config, streams=("work_timers",)).records("work_timers"))
 
-    stored = state_of(staffomatic)["break_timers"]
+    stored = staffomatic.state()["break_timers"]
     for timer in timers.values():
         expected = sorted(
             (b for b in stored if b["work_timer_id"] == timer["id"]),
@@ -132,7 +124,7 @@ def test_breaks_are_embedded_from_one_break_timer_list(
 
 
 def test_timers_across_midnight_and_the_dst_change_keep_their_exact_instants(
-    staffomatic: httpx.Client, config: dict[str, Any], run_tap: Callable[..., Run]
+    staffomatic: Admin, config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
     run = run_tap({**config, "timer_window_days": 400}, streams=("work_timers",))
     timers = [t for t in run.records("work_timers") if t["ends_at"]]
@@ -152,7 +144,7 @@ def test_timers_across_midnight_and_the_dst_change_keep_their_exact_instants(
     midnight = [t for t in night if t is not change and t["starts_at"][11:13] == "22"]
     assert midnight
     assert all(hours(t) == 8.0 for t in midnight)
-    stored = by_id(state_of(staffomatic)["work_timers"])
+    stored = by_id(staffomatic.state()["work_timers"])
     for timer in timers:
         assert instant(timer["starts_at"]) == instant(stored[timer["id"]]["starts_at"])
         assert instant(timer["ends_at"]) == instant(stored[timer["id"]]["ends_at"])
@@ -177,11 +169,11 @@ def test_a_full_read_wraps_each_window_in_two_activate_versions(
 
 
 def test_absences_of_every_state_in_the_window_with_user_and_type_name(
-    staffomatic: httpx.Client, config: dict[str, Any], run_tap: Callable[..., Run]
+    staffomatic: Admin, config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
     rows = run_tap(config, streams=("absences",)).records("absences")
 
-    stored = state_of(staffomatic)
+    stored = staffomatic.state()
     names = {t["id"]: t["name"] for t in stored["absence_types"]}
     assert {row["state"] for row in rows} == {"new", "approved", "declined"}
     assert len(rows) == len(stored["absences"])  # the demo's absences all lie in the window
@@ -194,11 +186,11 @@ def test_absences_of_every_state_in_the_window_with_user_and_type_name(
 
 def test_an_incremental_run_emits_only_changes_plus_the_lookback(
     sandbox: Any,
-    staffomatic: httpx.Client,
+    staffomatic: Admin,
     config: dict[str, Any],
     run_tap: Callable[..., Run],
 ) -> None:
-    document = state_of(staffomatic)
+    document = staffomatic.state()
     for collection in ("absences", "work_timers", "break_timers"):
         for item in document[collection]:
             item["updated_at"] = ago(days=10)
@@ -210,7 +202,7 @@ def test_an_incremental_run_emits_only_changes_plus_the_lookback(
     changed = next(a for a in absences[3:] if a["state"] == "new")
     timers[1]["updated_at"] = ago(days=2)
     stopped = next(t for t in timers[2:] if t["ends_at"])
-    load(staffomatic, document)
+    staffomatic.load(document)
     streams = ("absences", "work_timers")
     first = run_tap(config, streams=streams)
     assert len(first.records("absences")) == len(absences)
@@ -240,7 +232,7 @@ def test_an_incremental_run_emits_only_changes_plus_the_lookback(
 
 
 def test_429_bursts_and_server_errors_are_survived_with_nothing_lost_or_repeated(
-    staffomatic: httpx.Client,
+    staffomatic: Admin,
     config: dict[str, Any],
     run_tap: Callable[..., Run],
     no_sleep: list[float],
@@ -249,15 +241,13 @@ def test_429_bursts_and_server_errors_are_survived_with_nothing_lost_or_repeated
     calm = run_tap(config)
     no_sleep.clear()
 
-    staffomatic.post("/_sandbox/faults", json={"burst_429": 3, "retry_after": 2}).raise_for_status()
+    staffomatic.faults(burst_429=3, retry_after=2)
     throttled = run_tap(config)
     assert no_sleep[:3] == [2.0, 2.0, 2.0]
-    staffomatic.post(
-        "/_sandbox/faults", json={"clear": True, "error_rate": 0.3, "drop_next": 2, "seed": 11}
-    ).raise_for_status()
+    staffomatic.faults(clear=True, error_rate=0.3, drop_next=2, seed=11)
     failing = run_tap(config)
 
-    log = staffomatic.get("/_sandbox/requests").json()
+    log = staffomatic.requests()
     assert log["injected_errors"] > 0
     assert log["dropped"] == 2
     for stream in streams:
@@ -267,21 +257,21 @@ def test_429_bursts_and_server_errors_are_survived_with_nothing_lost_or_repeated
 
 
 def test_pacing_keeps_a_long_run_under_the_rate_limit(
-    staffomatic: httpx.Client,
+    staffomatic: Admin,
     config: dict[str, Any],
     run_tap: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The emulator allows 5 requests a second here, the tap paces itself to 4."""
     monkeypatch.setattr("vendor_http.staffomatic.LIMIT", Limit(4, 1.0))
-    document = state_of(staffomatic)
+    document = staffomatic.state()
     document["rate_limit"] = {"requests": 5, "seconds": 1}
-    load(staffomatic, document)
+    staffomatic.load(document)
 
     run = run_tap(config, streams=("users", "absences", "work_timers", "departments"))
 
-    assert len(run.records("users")) == len(state_of(staffomatic)["users"])
-    assert staffomatic.get("/_sandbox/requests").json()["throttled"] == 0
+    assert len(run.records("users")) == len(staffomatic.state()["users"])
+    assert staffomatic.requests()["throttled"] == 0
 
 
 def test_window_activate_version_off_sends_no_activate_version(

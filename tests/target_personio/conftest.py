@@ -6,25 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sandbox.server import Sandbox, running
+from sandbox.admin import Admins
+from sandbox.server import Sandbox
 
 from tests.target_personio.helpers import Harness
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with running(seed="demo") as sb:
-        yield sb
-
-
 @pytest.fixture
-def harness(sandbox: Sandbox, ledger_url: str) -> Iterator[Harness]:
+def harness(sandbox: Sandbox, admins: Admins, ledger_url: str) -> Iterator[Harness]:
     """The demo seed, freshly loaded, with rate limits off (pacing is tested on its own)."""
-    import httpx
-
-    httpx.post(f"{sandbox.personio_url}/_sandbox/reset", json={"seed": "demo"}).raise_for_status()
-    httpx.post(f"{sandbox.personio_url}/_sandbox/faults", json={"clear": True}).raise_for_status()
-    h = Harness(sandbox, ledger_url)
+    h = Harness(sandbox, admins.personio, ledger_url)
     state = h.state()
     state["attendance_periods"] = []
     h.load(state)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
+from sandbox.admin import Admin
 from sandbox.server import Sandbox
 from sync_ledger import Ledger
 from tap_staffomatic import schemas
@@ -22,7 +22,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
 """The fixed "now" of the sandbox tests (three days after the October 2024 DST change)."""
 
-USERS = [
+USERS: list[dict[str, Any]] = [
     # Staffomatic user id, Personio id (custom_id), e-mail
     {"id": 501, "custom_id": "1001", "email": "anna.schmidt@demo-gastro.example"},
     {"id": 502, "custom_id": None, "email": "Ben.Mueller@demo-gastro.example "},
@@ -137,11 +137,30 @@ def singer_input(
     return "\n".join(json.dumps(line) for line in lines) + "\n"
 
 
+def hand_made_period(pid: str, person: str, day: str, start: str, end: str) -> dict[str, Any]:
+    """A confirmed WORK period entered by hand in Personio on ``day`` (as the sandbox stores it)."""
+    return {
+        "id": pid,
+        "type": "WORK",
+        "person": {"id": person},
+        "start": {"date_time": f"{day}T{start}:00"},
+        "end": {"date_time": f"{day}T{end}:00"},
+        "attribution_date": day,
+        "approval": {"status": "CONFIRMED"},
+        "comment": "",
+        "project": None,
+        "is_auto_generated": False,
+        "created_at": f"{day}T{end}:00Z",
+        "updated_at": f"{day}T{end}:00Z",
+    }
+
+
 @dataclass
 class Harness:
     """One sandbox, one ledger file, a fixed clock; runs the target in-process."""
 
     sandbox: Sandbox
+    admin: Admin  # of the Personio server
     ledger_url: str
     now: datetime = NOW
     settings: dict[str, Any] = field(default_factory=dict)
@@ -179,13 +198,13 @@ class Harness:
         return self.sandbox.personio_url
 
     def state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/state").json()  # type: ignore[no-any-return]
+        return self.admin.state()
 
     def load(self, state: dict[str, Any]) -> None:
-        httpx.post(f"{self.personio}/_sandbox/load", json=state).raise_for_status()
+        self.admin.load(state)
 
     def requests(self) -> dict[str, Any]:
-        return httpx.get(f"{self.personio}/_sandbox/requests").json()  # type: ignore[no-any-return]
+        return self.admin.requests()
 
     def writes(self) -> int:
         """Write requests since the last load, auth calls not counted."""
@@ -196,7 +215,7 @@ class Harness:
         )
 
     def reset_counts(self) -> None:
-        self.load(self.state())
+        self.admin.restart_counts()
 
     def attendances(self, person: str) -> list[tuple[str, str, str]]:
         """(type, start, end) of a person's attendance periods, by start."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-import httpx
-from sandbox.server import running
+from sandbox.admin import Admins
+from sandbox.server import Sandbox
 from target_personio.client import PersonioClient
 from vendor_http.pacing import Limit, Windows
 from vendor_http.personio import PersonioPacing
@@ -92,18 +92,20 @@ def test_pacer_counts_waits_that_the_clock_moved_past() -> None:
     assert clock.slept == []
 
 
-def test_2500_employees_are_read_without_a_single_429_from_the_sandbox() -> None:
-    with running(seed="scale", employees=2500, absences_per_employee=0) as sb:
-        client = PersonioClient(
-            sb.personio_url, "demo-client-id", "demo-client-secret", "TARGET_PERSONIO_TESTS"
-        )
-        started = time.monotonic()
-        try:
-            people = list(client.employees())
-        finally:
-            client.close()
-        elapsed = time.monotonic() - started
-        counts = httpx.get(f"{sb.personio_url}/_sandbox/requests").json()
+def test_2500_employees_are_read_without_a_single_429_from_the_sandbox(
+    sandbox: Sandbox, admins: Admins
+) -> None:
+    admins.personio.reset("scale", employees=2500, absences_per_employee=0)
+    client = PersonioClient(
+        sandbox.personio_url, "demo-client-id", "demo-client-secret", "TARGET_PERSONIO_TESTS"
+    )
+    started = time.monotonic()
+    try:
+        people = list(client.employees())
+    finally:
+        client.close()
+    elapsed = time.monotonic() - started
+    counts = admins.personio.requests()
     assert len(people) == 2500
     assert counts["by_endpoint"][f"GET {EMPLOYEES}"] == 25
     assert counts["throttled"] == 0

@@ -14,6 +14,7 @@ from tests.target_personio.helpers import (
     SEBASTIAN,
     XAVER,
     Harness,
+    hand_made_period,
     minutes,
     singer_input,
     sqlite_url,
@@ -165,20 +166,7 @@ def test_full_sync_removes_periods_of_vanished_timers_and_never_hand_made_ones(
     h: Harness,
 ) -> None:
     state = h.state()
-    hand_made = {
-        "id": "hand-made-1",
-        "type": "WORK",
-        "person": {"id": "1001"},
-        "start": {"date_time": "2024-10-28T08:00:00"},
-        "end": {"date_time": "2024-10-28T12:00:00"},
-        "attribution_date": "2024-10-28",
-        "approval": {"status": "CONFIRMED"},
-        "comment": "",
-        "project": None,
-        "is_auto_generated": False,
-        "created_at": "2024-10-28T12:00:00Z",
-        "updated_at": "2024-10-28T12:00:00Z",
-    }
+    hand_made = hand_made_period("hand-made-1", "1001", "2024-10-28", "08:00", "12:00")
     state["attendance_periods"].append(hand_made)
     h.load(state)
     h.run(singer_input([TWO_BREAKS, MIDNIGHT]))
@@ -222,20 +210,7 @@ def test_dry_run_records_the_plan_prints_it_and_writes_nothing(
 
 def test_rejected_write_is_queued_and_succeeds_on_a_later_run(h: Harness) -> None:
     state = h.state()
-    blocker = {
-        "id": "blocker",
-        "type": "WORK",
-        "person": {"id": "1011"},
-        "start": {"date_time": "2024-10-29T05:00:00"},
-        "end": {"date_time": "2024-10-29T07:00:00"},
-        "attribution_date": "2024-10-29",
-        "approval": {"status": "CONFIRMED"},
-        "comment": "",
-        "project": None,
-        "is_auto_generated": False,
-        "created_at": "2024-10-29T07:00:00Z",
-        "updated_at": "2024-10-29T07:00:00Z",
-    }
+    blocker = hand_made_period("blocker", "1011", "2024-10-29", "05:00", "07:00")
     state["attendance_periods"].append(blocker)
     h.load(state)
     text = singer_input([MIDNIGHT, TWO_BREAKS])

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import target_staffomatic.client
-from sandbox.server import Sandbox, running
+from sandbox.admin import Admin, Admins
+from sandbox.server import Sandbox
 from sync_ledger import Ledger
 from target_staffomatic.session import StopRun
 from target_staffomatic.target import TargetStaffomatic
@@ -236,6 +236,7 @@ class Kit:
     sandbox: Sandbox
     ledger_url: str
     capsys: pytest.CaptureFixture[str]
+    admin: Admin  # of the Staffomatic server
     config: dict[str, Any] = field(default_factory=dict)
 
     # The record builders, for the test modules (which cannot import this conftest).
@@ -246,14 +247,11 @@ class Kit:
     singer = staticmethod(singer)
     today = staticmethod(today)
 
-    def staffomatic(self, path: str) -> Any:
-        return httpx.get(f"{self.sandbox.staffomatic_url}{path}", timeout=10).json()
-
     def state(self) -> dict[str, Any]:
         return self.sandbox.staffomatic.state
 
     def requests(self) -> dict[str, Any]:
-        return self.staffomatic("/_sandbox/requests")
+        return self.admin.requests()
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         return {
@@ -312,34 +310,25 @@ class Kit:
         return next(t["name"] for t in self.state()["absence_types"] if t["id"] == type_id)
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    with running(seed="demo") as sb:
-        yield sb
-
-
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr(target_staffomatic.client, "_sleep", waits.append)
-    return waits
+def no_sleep(no_sleep: list[float], monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The suite's ``no_sleep``, also where the target's client sleeps by default."""
+    monkeypatch.setattr(target_staffomatic.client, "_sleep", no_sleep.append)
+    return no_sleep
 
 
 @pytest.fixture
 def kit(
     sandbox: Sandbox,
+    admins: Admins,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     no_sleep: list[float],
     monkeypatch: pytest.MonkeyPatch,
     ledger_url: str,
 ) -> Kit:
-    sandbox.staffomatic.reset("demo")
-    sandbox.personio.reset("demo")
-    sandbox.staffomatic.faults.__init__()  # type: ignore[misc]
-    sandbox.personio.faults.__init__()  # type: ignore[misc]
     monkeypatch.chdir(tmp_path)
-    return Kit(sandbox, ledger_url, capsys)
+    return Kit(sandbox, ledger_url, capsys, admins.staffomatic)
 
 
 Runner = Callable[..., Result]

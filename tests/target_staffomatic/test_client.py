@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from vendor_http.testing import ManualClock
 
 
 def client(handler: httpx.MockTransport, waits: list[float], **kwargs: object) -> StaffomaticClient:
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "api_token": "secret-token",
         "user_agent": "Sync (ops@example.com)",
     }
@@ -29,7 +30,7 @@ def client(handler: httpx.MockTransport, waits: list[float], **kwargs: object) -
         "demo",
         transport=handler,
         sleep=waits.append,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 

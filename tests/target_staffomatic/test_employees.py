@@ -81,8 +81,8 @@ def test_owned_fields_follow_personio_and_other_fields_are_left_alone(kit: Kit) 
     ben = kit.user("1002")
     assert ben is not None
     assert ben["max_hours_per_month"] == 130  # 30 h/week x 52 / 12 = 130
-    assert kit.user("1012")["max_hours_per_month"] == 167  # type: ignore[index]  # 38.5 -> 166.8
-    assert kit.user("1020")["max_vacation_days"] == 30  # type: ignore[index]
+    assert kit.user("1012")["max_hours_per_month"] == 167  # 38.5 -> 166.8
+    assert kit.user("1020")["max_vacation_days"] == 30
     ben["phone_number_mobile"] = "0170 1234"  # set by hand in Staffomatic
 
     changed = kit.demo_employees(
@@ -150,30 +150,30 @@ def test_office_without_location_uses_location_map_or_default_or_is_skipped(kit:
     rosa = kit.employee(kit.person(1016), office_name="Munich")
     berlin = next(loc["id"] for loc in kit.state()["locations"] if loc["name"] == "Berlin")
     kit.run(kit.singer([rosa]), default_location_id=berlin)
-    assert kit.user("1016")["location_ids"] == [berlin]  # type: ignore[index]
+    assert kit.user("1016")["location_ids"] == [berlin]
 
 
 def test_lifecycle_locks_leavers_and_future_hires_and_unlocks_rehires(kit: Kit) -> None:
     kit.run(kit.singer(kit.demo_employees()))
-    assert kit.user("1006")["locked_at"] is not None  # type: ignore[index]  # hire date ahead
-    assert kit.user("1007")["locked_at"] is not None  # type: ignore[index]  # last day passed
-    assert kit.user("1008")["locked_at"] is not None  # type: ignore[index]  # inactive
-    assert kit.user("1009")["locked_at"] is None  # type: ignore[index]  # on leave: active
-    assert kit.user("1019")["locked_at"] is None  # type: ignore[index]  # rehired: unlocked
-    assert kit.user("1001")["locked_at"] is None  # type: ignore[index]
+    assert kit.user("1006")["locked_at"] is not None  # hire date ahead
+    assert kit.user("1007")["locked_at"] is not None  # last day passed
+    assert kit.user("1008")["locked_at"] is not None  # inactive
+    assert kit.user("1009")["locked_at"] is None  # on leave: active
+    assert kit.user("1019")["locked_at"] is None  # rehired: unlocked
+    assert kit.user("1001")["locked_at"] is None
 
     hired = (kit.today() - timedelta(days=1)).isoformat()
     kit.run(kit.singer(kit.demo_employees(**{"1006": {"hire_date": hired, "status": "active"}})))
-    assert kit.user("1006")["locked_at"] is None  # type: ignore[index]  # unlocked on hire date
+    assert kit.user("1006")["locked_at"] is None  # unlocked on hire date
 
 
 def test_lifecycle_settings_off_leave_locks_alone(kit: Kit) -> None:
     kit.run(
         kit.singer(kit.demo_employees()), lock_before_hire_date=False, lock_after_last_day=False
     )
-    assert kit.user("1006")["locked_at"] is None  # type: ignore[index]
-    assert kit.user("1007")["locked_at"] is None  # type: ignore[index]
-    assert kit.user("1008")["locked_at"] is None  # type: ignore[index]
+    assert kit.user("1006")["locked_at"] is None
+    assert kit.user("1007")["locked_at"] is None
+    assert kit.user("1008")["locked_at"] is None
 
 
 def test_users_are_never_deleted(kit: Kit) -> None:
