@@ -281,10 +281,10 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     assert targets == {"target-staffomatic": 4, "target-personio": 4}
     assert_nothing_written_again(sync)
     # what the runs leave behind (ledger, Meltano's database and run files) is private
-    ledger = Path(sync.ledger_url.removeprefix("sqlite:///"))
+    ledger_file = Path(sync.ledger_url.removeprefix("sqlite:///"))
     meltano = sync.project / ".meltano"
     configs = (meltano / "run").rglob("*.json")  # the plugins' generated config, with secrets
-    left = [*ledger.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*")]
+    left = [*ledger_file.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*")]
     readable = [str(p) for p in left if p.is_file() and p.stat().st_mode & 0o077]
-    assert ledger.exists()
+    assert ledger_file.exists()
     assert readable == []
