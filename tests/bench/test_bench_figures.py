@@ -27,8 +27,9 @@ def load(name: str, module_name: str) -> ModuleType:
     return module
 
 
-figures = load("figures", "figures")  # bench/run.py imports it under this name
-bench_run = load("run", "bench_run")
+figures = load("figures", "figures")  # the bench modules import it under this name
+changes = load("changes", "changes")
+reporting = load("reporting", "reporting")
 
 
 # ---- the floor -----------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ def test_budgets_of_a_good_benchmark_all_pass() -> None:
             source_records_changed_before={"employees": 10},
         ),
     ]
-    budgets = bench_run.budgets_of(runs)
+    budgets = reporting.budgets_of(runs)
     assert all(b.passed for b in budgets), [b for b in budgets if not b.passed]
     names = [b.name for b in budgets]
     assert "rerun personio->staffomatic: write requests (nothing changed)" in names
@@ -220,7 +221,7 @@ def test_budgets_of_fail_on_a_rerun_write_a_429_and_a_heavy_process() -> None:
         },
         peak_rss_mb={"tap-personio": 60.0, "target-staffomatic": 301.0},
     )
-    failed = {b.name for b in bench_run.budgets_of([rerun]) if not b.passed}
+    failed = {b.name for b in reporting.budgets_of([rerun]) if not b.passed}
     assert failed == {
         "rerun personio->staffomatic: write requests (nothing changed)",
         "peak memory of target-staffomatic (MB)",
@@ -233,9 +234,9 @@ def test_budgets_of_fail_on_a_rerun_write_a_429_and_a_heavy_process() -> None:
 
 def test_every_takes_the_share_spread_over_the_list() -> None:
     items = [{"id": n} for n in range(1000)]
-    chosen = bench_run.every(items, 1.0)
+    chosen = changes.every(items, 1.0)
     assert [item["id"] for item in chosen] == list(range(0, 1000, 100))
-    assert len(bench_run.every(items[:10], 1.0)) == 1
+    assert len(changes.every(items[:10], 1.0)) == 1
 
 
 def test_change_staffomatic_ends_timers_earlier_and_stamps_them() -> None:
@@ -246,7 +247,7 @@ def test_change_staffomatic_ends_timers_earlier_and_stamps_them() -> None:
             for n in range(200)
         ],
     }
-    assert bench_run.change_staffomatic(state, 1.0) == {"work_timers": 2}
+    assert changes.change_staffomatic(state, 1.0) == {"work_timers": 2}
     changed = [t for t in state["work_timers"] if t["updated_at"] != "old"]
     assert [t["ends_at"] for t in changed] == ["2026-11-24T12:45:00+01:00"] * 2
 
@@ -267,7 +268,7 @@ def test_change_personio_renames_employees_and_lengthens_absences_by_a_day() -> 
             for n in range(200)
         ],
     }
-    assert bench_run.change_personio(state, 1.0) == {"employees": 1, "absence_periods": 2}
+    assert changes.change_personio(state, 1.0) == {"employees": 1, "absence_periods": 2}
     renamed = [e for e in state["employees"] if e["last_modified_at"] != "old"]
     assert [e["attributes"]["preferred_name"] for e in renamed] == ["A B-Renamed"]
     longer = [p for p in state["absence_periods"] if p["updated_at"] != "old"]
@@ -285,7 +286,7 @@ def test_table_aligns_columns_and_renders_markdown() -> None:
     assert markdown.splitlines() == ["| name | n |", "|---|---|", "| a | 1 |"]
 
 
-def test_report_names_the_machine_every_run_and_every_budget() -> None:
+def report_results() -> dict[str, Any]:
     run = run_record("full") | {
         "requests": {
             "personio": {"by_endpoint": {"GET /v1/company/employees": 10}, "throttled": 0},
@@ -293,7 +294,7 @@ def test_report_names_the_machine_every_run_and_every_budget() -> None:
         }
     }
     figure = figures.RunFigures("full", "personio->staffomatic", 80.0, 70.0, 1000, 75, 85, 75, 0)
-    results = {
+    return {
         "machine": {
             "cores": 2,
             "cpu": "Test CPU",
@@ -315,10 +316,25 @@ def test_report_names_the_machine_every_run_and_every_budget() -> None:
         "runs": [run],
         "figures": [json.loads(json.dumps(figure.__dict__))],
     }
+
+
+def test_report_names_the_machine_every_run_and_every_budget() -> None:
+    results = report_results()
     budgets = [figures.at_most("429s received (all runs)", 0, 0)]
-    text = bench_run.report(results, budgets, markdown=True)
+    text = reporting.report(results, budgets, markdown=True)
     assert "2 cores (Test CPU), 4.0 GiB memory, Python 3.11.7" in text
     assert "| full / personio->staffomatic | 80.0 | 70.0 | 1.14 |" in text
     assert "| P GET /v1/company/employees | 10 |" in text
     assert "| 429s received (all runs) | 0.000 | 0.000 | pass |  |" in text
     assert "1 of 1 budgets met." in text
+
+
+def test_write_puts_the_results_and_the_markdown_report_in_the_folder(tmp_path: Path) -> None:
+    results = report_results()
+    budgets = [figures.at_most("429s received (all runs)", 0, 0)]
+    out = tmp_path / "out"
+    reporting.write(out, results, budgets)
+    assert json.loads((out / "results.json").read_text(encoding="utf-8")) == results
+    markdown = (out / "RESULTS.md").read_text(encoding="utf-8")
+    assert markdown == reporting.report(results, budgets, markdown=True)
+    assert markdown.startswith("# Benchmark results")

@@ -1,0 +1,176 @@
+"""One measured run of the benchmark: the plugins' configs, the sandbox's figures before and after,
+and the run's record (``results.json``'s ``runs``) and figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from figures import (
+    RunFigures,
+    count_writes,
+    diff_counts,
+    pipeline_floor,
+    state_changes,
+    writes_by_collection,
+)
+from pipeline_run import Pipeline, run_pipeline
+from sandbox_process import Sandbox
+from sync_ledger import Ledger
+
+USER_AGENT = "personio-staffomatic-sync benchmark (bench@example.org)"
+
+
+def configs_for(sb: Sandbox, workdir: Path) -> dict[str, Path]:
+    ledger = f"sqlite:///{workdir / 'sync-ledger.db'}"
+    personio = {
+        "client_id": "demo-client-id",
+        "client_secret": "demo-client-secret",
+        "base_url": sb.urls["personio"],
+    }
+    staffomatic = {
+        "account": "demo",
+        "api_token": "demo-api-token",
+        "base_url": f"{sb.urls['staffomatic']}/v3",
+        "user_agent": USER_AGENT,
+    }
+    configs = {
+        "tap-personio": personio,
+        "target-staffomatic": staffomatic
+        | {"ledger_url": ledger, "absence_source": "personio", "max_parallel_writes": 4},
+        "tap-staffomatic": staffomatic,
+        "target-personio": personio | {"ledger_url": ledger, "absence_source": "personio"},
+    }
+    paths = {}
+    for name, config in configs.items():
+        paths[name] = workdir / f"{name}.json"
+        paths[name].write_text(json.dumps(config), encoding="utf-8")
+    return paths
+
+
+def snapshot(sb: Sandbox) -> dict[str, dict[str, Any]]:
+    return {
+        vendor: {
+            "requests": sb.admins[vendor].requests(),
+            "state": sb.admins[vendor].state(),
+        }
+        for vendor in sb.urls
+    }
+
+
+def sizes(state: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
+    return {name: len(state.get(name) or []) for name in names}
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    sb: Sandbox
+    workdir: Path
+    configs: dict[str, Path]
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[RunFigures] = field(default_factory=list)
+    states: dict[str, Path] = field(default_factory=dict)
+
+    def run(self, phase: str, pipeline: Pipeline, changed: dict[str, int] | None = None) -> None:
+        if self.runs:
+            time.sleep(self.args.cooldown)  # let the last run's requests leave the rate windows
+        state = self.states.get(pipeline.short) if phase == "partial" else None
+        before = snapshot(self.sb)
+        tag = f"{phase}-{pipeline.short.replace('->', '-to-')}"
+        print(f"  {phase:8} {pipeline.tap} | {pipeline.target} ...", end=" ", flush=True)
+        wall, processes, messages, last_state = run_pipeline(
+            pipeline, self.configs, state, self.workdir, tag, self.args.run_timeout
+        )
+        after = snapshot(self.sb)
+        print(f"{wall:.1f} s")
+        if phase == "full" and last_state is not None:
+            self.states[pipeline.short] = self.workdir / f"state-{tag}.json"
+            self.states[pipeline.short].write_text(json.dumps(last_state), encoding="utf-8")
+
+        requests = {}
+        for vendor in self.sb.urls:
+            b, a = before[vendor]["requests"], after[vendor]["requests"]
+            by_endpoint = diff_counts(b["by_endpoint"], a["by_endpoint"])
+            requests[vendor] = {
+                "by_endpoint": by_endpoint,
+                "total": sum(by_endpoint.values()),
+                "writes": count_writes(by_endpoint),
+                "throttled": a["throttled"] - b["throttled"],
+                "injected_errors": a["injected_errors"] - b["injected_errors"],
+                "dropped": a["dropped"] - b["dropped"],
+            }
+        destination = requests[pipeline.destination]["by_endpoint"]
+        changes = state_changes(
+            before[pipeline.destination]["state"],
+            after[pipeline.destination]["state"],
+            pipeline.written,
+        )
+        source_changes = state_changes(
+            before[pipeline.source]["state"],
+            after[pipeline.source]["state"],
+            pipeline.reads[pipeline.source],
+        )
+        floor = pipeline_floor(
+            (pipeline.source, requests[pipeline.source]["by_endpoint"]),
+            (pipeline.destination, destination),
+            self.args.latency_ms,
+        )
+        written = sum(c.written for c in changes.values())
+        emitted = sum(messages.records.values())
+        total_requests = sum(r["total"] for r in requests.values())
+        run = {
+            "phase": phase,
+            "pipeline": pipeline.short,
+            "tap": pipeline.tap,
+            "target": pipeline.target,
+            "incremental": state is not None,
+            "wall_s": round(wall, 2),
+            "floor_s": round(floor, 2),
+            "wall_to_floor": round(wall / floor, 3) if floor else None,
+            "records_emitted": dict(sorted(messages.records.items())),
+            "records_emitted_total": emitted,
+            "records_emitted_per_s": round(emitted / wall, 1),
+            "other_messages": dict(sorted(messages.other.items())),
+            "destination_records": {name: asdict(c) for name, c in changes.items()},
+            "records_written": written,
+            "records_written_per_s": round(written / wall, 1),
+            "source_records_changed_by_the_run": sum(c.written for c in source_changes.values()),
+            "requests": requests,
+            "requests_total": total_requests,
+            "write_requests_by_collection": writes_by_collection(destination),
+            "peak_rss_mb": {name: round(p.peak_mb, 1) for name, p in processes.items()},
+            "cpu_s": {name: round(p.cpu_s, 2) for name, p in processes.items()},
+            "ledger_counts": self.ledger_counts(pipeline.target),
+            "dataset_sizes": {
+                vendor: sizes(before[vendor]["state"], names)
+                for vendor, names in pipeline.reads.items()
+            },
+        }
+        if changed is not None:
+            run["source_records_changed_before"] = changed
+        self.runs.append(run)
+        self.figures.append(
+            RunFigures(
+                phase,
+                pipeline.short,
+                wall,
+                floor,
+                emitted,
+                written,
+                total_requests,
+                sum(r["writes"] for r in requests.values()),
+                sum(r["throttled"] for r in requests.values()),
+                run["peak_rss_mb"],
+            )
+        )
+
+    def ledger_counts(self, target: str) -> dict[str, dict[str, int]]:
+        with Ledger(f"sqlite:///{self.workdir / 'sync-ledger.db'}") as ledger:
+            runs = ledger.runs(target=target, limit=1)
+            return ledger.counts(runs[0].id) if runs else {}
