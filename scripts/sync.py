@@ -95,6 +95,17 @@ def one_sync_at_a_time(names: str, wait: float) -> Iterator[None]:
         yield
 
 
+def make_private(meltano_dir: Path) -> None:
+    """Files an earlier run left readable by others (a ``meltano run`` by hand, under another
+    umask) in Meltano's run and log folders: the plugins' config there holds secrets, and a file
+    rewritten keeps its mode. Only the group and other bits are taken away."""
+    for folder in ("run", "logs"):
+        for path in (meltano_dir / folder).rglob("*"):
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
+                    path.chmod(path.stat().st_mode & 0o700)
+
+
 def meltano_executable() -> str:
     chosen = os.environ.get("SYNC_MELTANO")
     if chosen:
@@ -200,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     # Files Meltano writes for the plugins (their config, holding secrets), the ledger and the
     # system database are readable by this user only.
     os.umask(0o077)
+    make_private(Path(".meltano"))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
 
