@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sync_ledger import Ledger, migrations
-from sync_ledger.migrate import VERSION_TABLE, current, head
+from sync_ledger.migrate import HEAD, VERSION_TABLE, current, head
 from sync_ledger.schema import metadata
 
 VERSIONS = Path(migrations.__file__).parent / "versions"
@@ -97,3 +99,27 @@ def test_each_run_stores_the_meltano_run_job_and_environment_that_started_it(
         "prod",
     )
     assert (plain.meltano_run_id, plain.meltano_job, plain.meltano_environment) == (None,) * 3
+
+
+def test_the_head_the_code_knows_is_the_newest_migration() -> None:
+    assert head() == HEAD
+
+
+OPEN_CURRENT = """
+import sys
+from sync_ledger import Ledger
+Ledger(sys.argv[1]).close()
+print("alembic" in sys.modules)
+"""
+
+
+def test_a_current_ledger_opens_without_loading_alembic(ledger_url: str) -> None:
+    Ledger(ledger_url).close()  # created (and migrated) once
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_CURRENT, ledger_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "False"
