@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import sync_ledger.migrations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sync_ledger import Ledger, migrations
+from sync_ledger import Ledger
 from sync_ledger.migrate import HEAD, VERSION_TABLE, current, head
 from sync_ledger.schema import metadata
 
-VERSIONS = Path(migrations.__file__).parent / "versions"
+VERSIONS = Path(sync_ledger.migrations.__file__).parent / "versions"
 
 
 def _revision(url: str) -> str | None:
