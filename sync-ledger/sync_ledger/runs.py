@@ -8,7 +8,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, tuple_, update
 
 from sync_ledger.records import ACTIONS, STATUSES
 from sync_ledger.schema import actions, intents, runs
@@ -176,14 +176,10 @@ class Run:
         with self.ledger.engine.begin() as conn:
             conn.execute(actions.insert(), self._pending)
             covered = {(row["entity"], row["source_id"]) for row in self._pending}
-            for entity, source_id in covered:
-                conn.execute(
-                    delete(intents).where(
-                        intents.c.run_id == self.id,
-                        intents.c.entity == entity,
-                        intents.c.source_id == source_id,
-                    )
-                )
+            record = tuple_(intents.c.entity, intents.c.source_id)
+            conn.execute(
+                delete(intents).where(intents.c.run_id == self.id, record.in_(list(covered)))
+            )
         self._pending = []
 
     # ---- the write-ahead record -----------------------------------------------------------------
