@@ -18,12 +18,12 @@ the SDK's ``backoff`` hooks and :func:`send_with_retries` feeds to tenacity for 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-import httpx
 import requests
 import tenacity
 import urllib3
@@ -101,9 +101,19 @@ class RetriesExhausted(Exception):
         self.error = error
 
 
+def _httpx_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """httpx's exception classes by name, or none when httpx was never imported.
+
+    An httpx error can only exist once httpx is loaded, so the taps (which use requests) never
+    pay for importing it.
+    """
+    httpx = sys.modules.get("httpx")
+    return tuple(getattr(httpx, name) for name in names) if httpx is not None else ()
+
+
 def never_sent(error: BaseException) -> bool:
     """True when the request provably never reached the server (no connection was made)."""
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(error, _httpx_errors("ConnectError", "ConnectTimeout", "PoolTimeout")):
         return True
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return True
@@ -117,11 +127,13 @@ def is_transport_error(error: BaseException) -> bool:
     """A broken connection or timeout (as opposed to an answer from the vendor)."""
     return isinstance(
         error,
-        httpx.TransportError
-        | requests.exceptions.ConnectionError
-        | requests.exceptions.Timeout
-        | requests.exceptions.ChunkedEncodingError
-        | ConnectionResetError,
+        (
+            *_httpx_errors("TransportError"),
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            ConnectionResetError,
+        ),
     )
 
 
