@@ -8,6 +8,11 @@ migrations existed (its tables, no version table) is brought to the first revisi
 Concurrency: on PostgreSQL the upgrade runs under a transaction-scoped advisory lock; on SQLite
 inside ``BEGIN IMMEDIATE``, so a second process waits for the first and then finds the schema
 current. DDL is transactional on both, so a process killed mid-upgrade leaves the old schema.
+
+A database without any ledger table gets the current schema from the code's own table
+definitions and is stamped at the newest revision (Alembic's recipe for a database built from
+scratch), so neither a new nor a current ledger loads Alembic; a test holds the migrations and the
+table definitions to the same schema.
 """
 
 from __future__ import annotations
@@ -15,7 +20,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+
+from sync_ledger import schema
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,7 +42,7 @@ if TYPE_CHECKING:
 VERSION_TABLE = "ledger_schema_version"
 HEAD = "0004"
 """The newest revision in ``migrations/versions`` (a test holds the two equal). A ledger already
-at it is opened without loading Alembic at all (about 11 MB of memory per run)."""
+at it, or a new one, is opened without loading Alembic at all (about 11 MB of memory per run)."""
 BASELINE = "0001"
 _LOCK_KEY = 0x5_1ED6E2  # pg_advisory_xact_lock key held while the schema changes
 _LEGACY_COLUMNS = {"ledger_runs": {"pid": "INTEGER", "host": "VARCHAR(64)"}}
@@ -56,9 +75,31 @@ def current(conn: Connection) -> str | None:
     return str(found[0]) if len(found) == 1 else None
 
 
+def _create_at_head(conn: Connection) -> None:
+    """The current schema from the table definitions, stamped at ``HEAD`` as Alembic stamps."""
+    schema.metadata.create_all(conn)
+    version = Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD))
+
+
 def _upgrade(conn: Connection) -> None:
     if current(conn) == HEAD:
         return
+    tables = set(inspect(conn).get_table_names())
+    if VERSION_TABLE not in tables and not tables & set(schema.metadata.tables):
+        _create_at_head(conn)
+        return
+    run_migrations(conn)
+
+
+def run_migrations(conn: Connection) -> None:
+    """Alembic's upgrade to the newest revision; a ledger of the first release is stamped first."""
     from alembic import command
 
     config = _config(conn)

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sync_ledger import Ledger
-from sync_ledger.migrate import HEAD, VERSION_TABLE, current, head
+from sync_ledger.migrate import HEAD, VERSION_TABLE, current, head, run_migrations
 from sync_ledger.schema import metadata
 
 VERSIONS = Path(sync_ledger.migrations.__file__).parent / "versions"
@@ -27,20 +27,38 @@ def _revision(url: str) -> str | None:
         engine.dispose()
 
 
-def test_a_new_ledger_is_created_by_the_migrations_at_the_newest_revision(ledger_url: str) -> None:
+def test_a_new_ledger_is_created_at_the_newest_revision(ledger_url: str) -> None:
     Ledger(ledger_url).close()
     newest = max(p.name.split("_")[0] for p in VERSIONS.glob("[0-9]*.py"))
     assert _revision(ledger_url) == head() == newest
 
 
-def test_the_migrated_schema_is_exactly_the_schema_the_code_uses(ledger_url: str) -> None:
-    with Ledger(ledger_url) as ledger, ledger.engine.connect() as conn:
-        differences = compare_metadata(
-            MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}), metadata
-        )
+def _schema_differences(url: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            differences = compare_metadata(
+                MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}), metadata
+            )
+    finally:
+        engine.dispose()
     # SQLite cannot name a foreign key's ON DELETE in reflection the way PostgreSQL does; the
     # comparison covers tables, columns, types, nullability and indexes.
-    assert [d for d in differences if d[0] not in ("remove_fk", "add_fk")] == []
+    return [d for d in differences if d[0] not in ("remove_fk", "add_fk")]
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_uses(ledger_url: str) -> None:
+    engine = create_engine(ledger_url)
+    with engine.begin() as conn:  # every revision in turn, from an empty database
+        run_migrations(conn)
+    engine.dispose()
+    assert _revision(ledger_url) == HEAD
+    assert _schema_differences(ledger_url) == []
+
+
+def test_a_new_ledger_has_exactly_the_schema_the_migrations_build(ledger_url: str) -> None:
+    Ledger(ledger_url).close()  # from the table definitions, stamped at the newest revision
+    assert _schema_differences(ledger_url) == []
 
 
 def test_the_ledger_keeps_its_version_apart_from_meltanos_own(ledger_url: str) -> None:
@@ -114,8 +132,12 @@ print("alembic" in sys.modules)
 """
 
 
-def test_a_current_ledger_opens_without_loading_alembic(ledger_url: str) -> None:
-    Ledger(ledger_url).close()  # created (and migrated) once
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "current"])
+def test_a_new_or_current_ledger_opens_without_loading_alembic(
+    ledger_url: str, existing: bool
+) -> None:
+    if existing:
+        Ledger(ledger_url).close()
     done = subprocess.run(
         [sys.executable, "-c", OPEN_CURRENT, ledger_url],
         capture_output=True,
@@ -124,3 +146,4 @@ def test_a_current_ledger_opens_without_loading_alembic(ledger_url: str) -> None
         timeout=60,
     )
     assert done.stdout.strip() == "False"
+    assert _revision(ledger_url) == HEAD
