@@ -120,7 +120,7 @@ def test_the_budget_is_one_per_run_shared_by_every_request() -> None:
 
 def test_5xx_waits_do_not_count_against_the_429_budget() -> None:
     budget = RateLimitBudget(5, vendor="Vendor")
-    call, seen, sleeps = run([httpx.Response(503)] * 3, budget=budget)
+    call, _, sleeps = run([httpx.Response(503)] * 3, budget=budget)
     assert call().status_code == 200
     assert sum(sleeps) > 5
     assert budget.waited == 0.0
