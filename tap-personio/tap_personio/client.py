@@ -25,6 +25,7 @@ from singer_sdk import RESTStream, Tap
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseHATEOASPaginator
 from typing_extensions import override
+from vendor_http.budget import RateLimitBudget
 from vendor_http.personio import (
     Generation,
     PersonioPacing,
@@ -52,6 +53,8 @@ class Personio:
     base_url: str
     pacing: PersonioPacing
     retry: RetryPolicy
+    budget: RateLimitBudget
+    """The run's allowance of waiting on 429s, shared by every request."""
     authenticators: Mapping[Generation, PersonioAuthenticator]
 
 
@@ -154,9 +157,10 @@ class PersonioStream(RESTStream[Any]):
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
         """The shared retry policy decides; the policy's sleep waits (backoff is told 0 s).
 
-        Ending the generator makes ``backoff`` give up and raise the last error.
+        Ending the generator makes ``backoff`` give up and raise the last error; a 429 past the
+        run's wait budget raises :class:`~vendor_http.budget.RateLimitWaitSpent` from here.
         """
-        state = RetryState(self.personio.retry)
+        state = RetryState(self.personio.retry, self.personio.budget)
         exception = yield 0.0  # primed by the backoff library
         while True:
             if isinstance(exception, ReauthenticationNeeded):
@@ -177,7 +181,7 @@ class PersonioStream(RESTStream[Any]):
             self.logger.warning(
                 "Retrying %s in %.1f s after %s (try %d)", self.path, wait, reason, state.attempts
             )
-            self.personio.pacing.sleep(wait)
+            state.pause(wait, self.personio.pacing.sleep)
             exception = yield 0.0
 
     @override
@@ -190,7 +194,7 @@ class PersonioStream(RESTStream[Any]):
 
     @override
     def backoff_max_tries(self) -> int:
-        return self.personio.retry.most_tries
+        return self.personio.retry.most_tries(self.personio.budget)
 
 
 class ReauthenticationNeeded(RetriableAPIError):

@@ -1,4 +1,5 @@
-"""The one error a person has to act on: a bad setting, a refused credential, no connection."""
+"""The one error a person has to act on: a bad setting, a refused credential, no connection,
+or 429s past the run's wait budget."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TypeVar
 
 import requests
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
+from vendor_http.budget import TAP_NEXT_STEP, RateLimitWaitSpent
 from vendor_http.personio import PersonioProblem
 
 T = TypeVar("T")
@@ -31,6 +33,8 @@ def guarded(action: Callable[[], T]) -> T:
         raise
     except PersonioProblem as exc:
         raise PersonioError(str(exc)) from None
+    except RateLimitWaitSpent as exc:
+        raise PersonioError(exc.sentence(TAP_NEXT_STEP)) from None
     except FatalAPIError as exc:
         raise PersonioError(str(exc)) from None
     except RetriableAPIError as exc:

@@ -12,9 +12,15 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from typing_extensions import override
+from vendor_http.budget import DEFAULT_RATE_LIMIT_WAIT, RATE_LIMIT_SETTING, RateLimitBudget
 from vendor_http.pacing import Clocked
-from vendor_http.personio import RETRY, PersonioPacing
+from vendor_http.personio import RETRY, VENDOR, PersonioPacing
 from vendor_http.personio_auth import Tokens
+from vendor_http.settings import (
+    ABSENCE_WINDOW_FUTURE_SETTING,
+    ABSENCE_WINDOW_PAST_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
+)
 from vendor_http.timeutil import day_window, parse_timestamp, utcnow
 from vendor_http.urls import base_url_fault
 
@@ -90,18 +96,8 @@ class TapPersonio(Clocked, Tap):
             description="Nothing older is read: absences and attendances ending before it are "
             "outside the window.",
         ),
-        th.Property(
-            "absence_window_past_days",
-            th.IntegerType,
-            default=60,
-            description="Absences and attendances are read from this many days before today.",
-        ),
-        th.Property(
-            "absence_window_future_days",
-            th.IntegerType,
-            default=365,
-            description="Absences and attendances are read up to this many days after today.",
-        ),
+        ABSENCE_WINDOW_PAST_SETTING,
+        ABSENCE_WINDOW_FUTURE_SETTING,
         th.Property(
             "lookback_minutes",
             th.IntegerType,
@@ -122,6 +118,7 @@ class TapPersonio(Clocked, Tap):
             description="On a full read of absences and attendances, send ACTIVATE_VERSION "
             "before the first and after the last record of the window.",
         ),
+        RATE_LIMIT_WAIT_SETTING,
     ).to_dict()
 
     # ---- settings ---------------------------------------------------------------------------
@@ -186,9 +183,11 @@ class TapPersonio(Clocked, Tap):
 
     @cached_property
     def personio(self) -> Personio:
-        """The Personio policy of this run: pacing, retries and one token cache."""
+        """The Personio policy of this run: pacing, retries, the 429 budget, one token cache."""
         client_id, secret = self.credentials
         pacing = PersonioPacing(clock=self.clock, sleep=self.sleep)
+        seconds = self.config.get(RATE_LIMIT_SETTING, DEFAULT_RATE_LIMIT_WAIT)
+        budget = RateLimitBudget(seconds, vendor=VENDOR, clock=self.clock)
         tokens = Tokens(
             base_url=self.base_url,
             client_id=client_id,
@@ -196,12 +195,14 @@ class TapPersonio(Clocked, Tap):
             app_id=str(self.config.get("app_id") or DEFAULT_APP_ID),
             post=requests.Session().post,
             pacing=pacing,
+            budget=budget,
             retry=RETRY,
         )
         return Personio(
             base_url=self.base_url,
             pacing=pacing,
             retry=RETRY,
+            budget=budget,
             authenticators={api: PersonioAuthenticator(tokens, api) for api in ("v1", "v2")},
         )
 

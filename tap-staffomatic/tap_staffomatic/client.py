@@ -19,6 +19,7 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, BaseHATEOASPaginator, SinglePagePaginator
 from typing_extensions import override
+from vendor_http.budget import TAP_NEXT_STEP, RateLimitWaitSpent
 from vendor_http.retry import RetriesExhausted, RetryState, never_sent
 from vendor_http.staffomatic import PAGE_SIZE, account_url, error_text, failure_facts
 
@@ -204,6 +205,8 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
         def send(request: requests.PreparedRequest, context: Any) -> requests.Response:
             try:
                 return retrying(request, context)
+            except RateLimitWaitSpent as exc:
+                raise StaffomaticError(exc.sentence(TAP_NEXT_STEP)) from None
             except RetriesExhausted as exc:
                 if isinstance(exc.error, RetriableAPIError):
                     raise StaffomaticError(
@@ -220,15 +223,16 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
     @override
     def backoff_max_tries(self) -> int:
         """A bound never reached: :meth:`backoff_wait_generator` decides when to give up."""
-        return self.services.retry.most_tries
+        return self.services.retry.most_tries(self.services.budget)
 
     @override
     def backoff_wait_generator(self) -> Generator[float, Any, None]:
         """THE Staffomatic retries of one request: the policy decides, the run's sleep waits.
 
-        The ``backoff`` library is told 0 s, so no wait goes past the injected sleep.
+        The ``backoff`` library is told 0 s, so no wait goes past the injected sleep. A 429
+        past the run's wait budget raises :class:`~vendor_http.budget.RateLimitWaitSpent`.
         """
-        state = RetryState(self.services.retry)
+        state = RetryState(self.services.retry, self.services.budget)
         failure = yield 0.0  # primed by the backoff library
         while True:
             status, hint = failure_facts(failure)
@@ -244,7 +248,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
                 self.path,
                 f"HTTP {status}" if status is not None else type(failure).__name__,
             )
-            self.services.sleep(wait)
+            state.pause(wait, self.services.sleep)
             failure = yield 0.0
 
     @override

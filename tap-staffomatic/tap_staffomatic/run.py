@@ -8,15 +8,17 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from vendor_http.budget import RateLimitBudget
 from vendor_http.pacing import Sleep
-from vendor_http.staffomatic import RETRY, StaffomaticPacer, StaffomaticRetry
+from vendor_http.staffomatic import RETRY, VENDOR, StaffomaticPacer, StaffomaticRetry
 from vendor_http.timeutil import utcnow
 
 from tap_staffomatic.auth import StaffomaticAuthenticator
 
 
 class RunServices:
-    """The authenticator, the pacer, the retries and their sleep, the look-ups, the run's "now".
+    """The authenticator, the pacer, the retries, their 429 budget and their sleep, the
+    look-ups, the run's "now".
 
     One per tap run. The authenticator is built when the first request needs it, so a tap with
     incomplete settings can still describe itself (``--about``).
@@ -28,6 +30,7 @@ class RunServices:
         *,
         pacer: StaffomaticPacer | None = None,
         retry: StaffomaticRetry = RETRY,
+        budget: RateLimitBudget | None = None,
         sleep: Sleep = time.sleep,
         now: datetime | None = None,
     ) -> None:
@@ -35,6 +38,8 @@ class RunServices:
         self.pacer = pacer or StaffomaticPacer(sleep=sleep)
         """Paces the requests of all streams together under Staffomatic's rate limit."""
         self.retry = retry
+        self.budget = budget or RateLimitBudget(vendor=VENDOR)
+        """How long the run may still wait on 429s, all streams together."""
         self.sleep = sleep
         """Every wait between the tries of a request."""
         self.now = now or utcnow()

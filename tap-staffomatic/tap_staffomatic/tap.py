@@ -10,8 +10,14 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
+from vendor_http.budget import DEFAULT_RATE_LIMIT_WAIT, RATE_LIMIT_SETTING, RateLimitBudget
 from vendor_http.pacing import Clocked
-from vendor_http.staffomatic import DEFAULT_BASE_URL, StaffomaticPacer, names_contact
+from vendor_http.settings import (
+    ABSENCE_WINDOW_FUTURE_SETTING,
+    ABSENCE_WINDOW_PAST_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
+)
+from vendor_http.staffomatic import DEFAULT_BASE_URL, VENDOR, StaffomaticPacer, names_contact
 from vendor_http.urls import base_url_fault
 
 from tap_staffomatic.client import StaffomaticError
@@ -19,10 +25,6 @@ from tap_staffomatic.run import RunServices
 from tap_staffomatic.streams import STREAMS
 
 DEFAULT_USER_AGENT = "tap-staffomatic (no contact address: please set user_agent)"
-
-
-def _days(name: str, default: int, description: str) -> th.Property:
-    return th.Property(name, th.IntegerType(minimum=0), default=default, description=description)
 
 
 class TapStaffomatic(Clocked, Tap):
@@ -67,9 +69,14 @@ class TapStaffomatic(Clocked, Tap):
             th.DateTimeType,
             description="Nothing that starts earlier is read (absence and timer windows)",
         ),
-        _days("absence_window_past_days", 60, "Absences from this many days before today"),
-        _days("absence_window_future_days", 365, "Absences until this many days after today"),
-        _days("timer_window_days", 7, "Work timers of this many last days"),
+        ABSENCE_WINDOW_PAST_SETTING,
+        ABSENCE_WINDOW_FUTURE_SETTING,
+        th.Property(
+            "timer_window_days",
+            th.IntegerType(minimum=0),
+            default=7,
+            description="Work timers of this many last days",
+        ),
         th.Property(
             "lookback_minutes",
             th.IntegerType(minimum=0),
@@ -83,13 +90,16 @@ class TapStaffomatic(Clocked, Tap):
             description="On a full read of absences and work timers, send ACTIVATE_VERSION "
             "before the first and after the last record of the window",
         ),
+        RATE_LIMIT_WAIT_SETTING,
     ).to_dict()
 
     @override
     def discover_streams(self) -> list[Stream]:
         """The streams, each handed what the streams of this run share."""
         pacer = StaffomaticPacer(clock=self.clock, sleep=self.sleep)
-        services = RunServices(self.config, pacer=pacer, sleep=self.sleep)
+        seconds = self.config.get(RATE_LIMIT_SETTING, DEFAULT_RATE_LIMIT_WAIT)
+        budget = RateLimitBudget(seconds, vendor=VENDOR, clock=self.clock)
+        services = RunServices(self.config, pacer=pacer, budget=budget, sleep=self.sleep)
         return [stream_class(self, services) for stream_class in STREAMS]
 
     @override

@@ -23,9 +23,16 @@ from typing import Any
 
 import httpx
 from vendor_http import retry
+from vendor_http.budget import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    TARGET_NEXT_STEP,
+    RateLimitBudget,
+    RateLimitWaitSpent,
+)
 from vendor_http.personio import (
     APP_ID_HEADER,
     RETRY,
+    VENDOR,
     CredentialRejected,
     Generation,
     PersonioPacing,
@@ -91,6 +98,7 @@ class PersonioClient:
         *,
         timeout: float = 30.0,
         max_attempts: int = RETRY.max_attempts,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -98,6 +106,8 @@ class PersonioClient:
         self.base_url = base_url.rstrip("/")
         self.retry = replace(RETRY, max_attempts=max_attempts)
         self.pacing = PersonioPacing(clock=clock, sleep=sleep)
+        self.budget = RateLimitBudget(rate_limit_wait, vendor=VENDOR, clock=clock)
+        """The run's allowance of waiting on 429s (``rate_limit_wait_seconds``)."""
         self.http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=10.0),
@@ -112,6 +122,7 @@ class PersonioClient:
             app_id=app_id,
             post=self.http.post,
             pacing=self.pacing,
+            budget=self.budget,
             retry=self.retry,
         )
 
@@ -130,6 +141,8 @@ class PersonioClient:
             ) from None
         except PersonioProblem as exc:
             raise RunStopped(str(exc)) from None
+        except RateLimitWaitSpent as exc:
+            raise RunStopped(exc.sentence(TARGET_NEXT_STEP)) from None
 
     def _send(
         self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
@@ -149,12 +162,15 @@ class PersonioClient:
                 method=method,
                 url=path_of(url),
                 policy=self.retry,
+                budget=self.budget,
                 sleep=self.pacing.sleep,
                 retry_after=retry_after,
                 idempotent=idempotent,
             )
         except retry.RetriesExhausted as exc:
             raise RunStopped(str(gave_up(exc, self.base_url))) from None
+        except RateLimitWaitSpent as exc:
+            raise RunStopped(exc.sentence(TARGET_NEXT_STEP)) from None
         except retry.AnswerLost as exc:
             raise AnswerLost(exc) from exc
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
@@ -34,11 +35,18 @@ class SyncRun:
     """State shared by the sinks for the length of one run."""
 
     def __init__(
-        self, settings: Settings, logger: logging.Logger, clock: Callable[[], datetime]
+        self,
+        settings: Settings,
+        logger: logging.Logger,
+        clock: Callable[[], datetime],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.logger = logger
         self.clock = clock
+        self.sleep = sleep
+        """Every wait of the HTTP client: pacing and retries."""
         self.dry_run = settings.dry_run
         self.lookups = Lookups(
             lambda: self.client,
@@ -67,7 +75,12 @@ class SyncRun:
         if self._client is None:
             client_id, client_secret = self.settings.credentials()
             self._client = PersonioClient(
-                self.settings.base_url, client_id, client_secret, self.settings.app_id
+                self.settings.base_url,
+                client_id,
+                client_secret,
+                self.settings.app_id,
+                rate_limit_wait=self.settings.rate_limit_wait_seconds,
+                sleep=self.sleep,
             )
         return self._client
 

@@ -23,6 +23,11 @@ from sync_ledger.targets import (
     base_url_problem,
     settings_values,
 )
+from vendor_http.settings import (
+    ABSENCE_WINDOW_FUTURE_SETTING,
+    ABSENCE_WINDOW_PAST_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
+)
 from vendor_http.timeutil import date_of
 
 from target_personio.client import RunStopped
@@ -100,19 +105,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Staffomatic absence type name (or id) to Personio absence type name "
         "(or id), for types whose names differ.",
     ),
-    th.Property(
-        "absence_window_past_days",
-        th.IntegerType(minimum=0),
-        default=60,
-        description="Days before today tap-staffomatic reads absences (same as the tap's "
-        "setting); a full sync removes vanished absences only inside the window.",
-    ),
-    th.Property(
-        "absence_window_future_days",
-        th.IntegerType(minimum=0),
-        default=365,
-        description="Days after today tap-staffomatic reads absences (same as the tap's).",
-    ),
+    ABSENCE_WINDOW_PAST_SETTING,
+    ABSENCE_WINDOW_FUTURE_SETTING,
     th.Property(
         "time_zone",
         th.StringType,
@@ -126,6 +120,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "Staffomatic); false leaves them for approval in Personio.",
     ),
     LOCK_WAIT_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
     th.Property(
         "max_parallel_writes",
         th.IntegerType(minimum=1),
@@ -164,6 +159,7 @@ class Settings:
     skip_approval: bool
     max_parallel_writes: int
     lock_wait_seconds: int
+    rate_limit_wait_seconds: int
     start_date: date | None
 
     @classmethod

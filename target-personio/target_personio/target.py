@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -47,12 +48,20 @@ class TargetPersonio(SentenceTarget):
 
     config_jsonschema = CONFIG_SCHEMA
 
-    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
-        """``clock``: the current time (UTC); tests pass a fixed one."""
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **kwargs: Any,
+    ) -> None:
+        """``clock``: the current time (UTC); ``sleep``: every wait of the HTTP client (pacing,
+        retries). Tests pass a fixed clock and a sleep that only records."""
         super().__init__(**kwargs)
         self.settings = Settings.from_config(self.config)
         self.settings.check()
-        self.sync = SyncRun(self.settings, self.logger, clock or (lambda: datetime.now(UTC)))
+        now = clock or (lambda: datetime.now(UTC))
+        self.sync = SyncRun(self.settings, self.logger, now, sleep=sleep)
         self.max_parallelism = 1  # the sinks share one HTTP client, its pacing and the ledger
 
     @override

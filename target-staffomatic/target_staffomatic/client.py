@@ -5,7 +5,8 @@ and Staffomatic's error text are :mod:`vendor_http.staffomatic` (shared with tap
 this module sends the requests and turns the policy's outcomes into the target's errors:
 
 - 401/403 raise :class:`AuthError` (the run must stop); other 4xx raise :class:`RejectedError`
-  (the record failed, the run goes on); retries that ran out raise :class:`UnreachableError`.
+  (the record failed, the run goes on); retries that ran out, and 429s past the run's wait
+  budget (``rate_limit_wait_seconds``), raise :class:`UnreachableError`.
 - A write whose answer was lost is never sent again blindly: a POST whose connection broke
   after it was sent, or that was answered 500, 502 or 504 (Staffomatic, or a gateway in front of
   it, may have created the record), raises :class:`AnswerLost`, a :class:`RejectedError`; 429
@@ -26,6 +27,12 @@ from typing import Any
 
 import httpx
 from vendor_http import retry, staffomatic
+from vendor_http.budget import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    TARGET_NEXT_STEP,
+    RateLimitBudget,
+    RateLimitWaitSpent,
+)
 from vendor_http.staffomatic import PAGE_SIZE, StaffomaticPacer
 
 logger = logging.getLogger("target_staffomatic.client")
@@ -94,6 +101,7 @@ class StaffomaticClient:
         max_attempts: int = staffomatic.RETRY.max_attempts,
         backoff_base: float = 0.25,
         backoff_cap: float = 30.0,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -128,6 +136,8 @@ class StaffomaticClient:
         )
         """Staffomatic's retries; the target backs off from a shorter first step than the tap,
         since its failed records are retried by the next run anyway."""
+        self.budget = RateLimitBudget(rate_limit_wait, vendor=staffomatic.VENDOR, clock=clock)
+        """The run's allowance of waiting on 429s, all writers together."""
         self.requests = 0
         self.retries = 0
         self._count_lock = threading.Lock()
@@ -172,6 +182,7 @@ class StaffomaticClient:
                 method=method,
                 url=path,
                 policy=self.retry,
+                budget=self.budget,
                 sleep=pause,
                 retry_after=staffomatic.retry_after,
             )
@@ -179,6 +190,8 @@ class StaffomaticClient:
             if lost.status is None:
                 raise AnswerLost(method, path, 0, "the connection broke during") from lost
             raise AnswerLost(method, path, lost.status, f"HTTP {lost.status} to") from None
+        except RateLimitWaitSpent as exc:
+            raise UnreachableError(exc.sentence(TARGET_NEXT_STEP)) from None
         except retry.RetriesExhausted as exc:
             last = f"HTTP {exc.status}" if exc.status is not None else type(exc.error).__name__
             raise UnreachableError(

@@ -20,6 +20,11 @@ from sync_ledger.targets import (
     base_url_problem,
     settings_values,
 )
+from vendor_http.settings import (
+    ABSENCE_WINDOW_FUTURE_SETTING,
+    ABSENCE_WINDOW_PAST_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
+)
 
 from target_staffomatic.rules import DEPARTMENT_SOURCES, SYNC_FIELDS, Rules
 
@@ -113,18 +118,8 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default=False,
     ),
     _setting("time_zone", th.StringType, "IANA time zone; default: the Staffomatic account's."),
-    _setting(
-        "absence_window_past_days",
-        th.IntegerType(minimum=0),
-        "Days before today in the absence window (as in tap-personio).",
-        default=60,
-    ),
-    _setting(
-        "absence_window_future_days",
-        th.IntegerType(minimum=0),
-        "Days after today in the absence window (as in tap-personio).",
-        default=365,
-    ),
+    ABSENCE_WINDOW_PAST_SETTING,
+    ABSENCE_WINDOW_FUTURE_SETTING,
     _setting(
         "retry_days",
         th.IntegerType(minimum=0),
@@ -132,6 +127,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         default=7,
     ),
     LOCK_WAIT_SETTING,
+    RATE_LIMIT_WAIT_SETTING,
     _setting(
         "max_parallel_writes",
         th.IntegerType(minimum=1),
@@ -171,6 +167,7 @@ class Settings:
     retry_days: int
     max_parallel_writes: int
     lock_wait_seconds: int
+    rate_limit_wait_seconds: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:

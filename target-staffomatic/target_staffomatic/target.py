@@ -129,6 +129,7 @@ def open_session(settings: Settings) -> Session:
             password=settings.password,
             api_token=settings.api_token,
             user_agent=settings.agent,
+            rate_limit_wait=settings.rate_limit_wait_seconds,
         )
     except StaffomaticError as exc:
         ledger.close()

@@ -2,16 +2,19 @@
 
 For each target, the real tap's output on the demo seed is taken and bad records, written by
 hand, are slipped in after a good record of the same stream (inside the full-refresh window).
-The target runs once as a real process on that input. Then each bad record must have a ``skip``
-or ``fail`` row in the ledger's run log with a reason a person understands, the run must end with
-exit code 0, and the destination must hold exactly what the fault-free run of the pipeline
-writes: nothing of the bad records, nothing less of the good ones.
+The target runs once as a real process on that input, every kind of bad record in the one run,
+with its ledger on SQLite and (a second run) on PostgreSQL. Then each bad record must have a
+``skip`` or ``fail`` row in the ledger's run log with a reason a person understands, the run must
+end with exit code 0, and the destination must hold exactly what the fault-free run of the
+pipeline writes: nothing of the bad records, nothing less of the good ones.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +30,7 @@ from tests.faults.helpers import (
     Spec,
     run_plugin,
 )
+from tests.pg import throwaway_database
 
 pytestmark = pytest.mark.slow
 
@@ -119,8 +123,27 @@ def backwards_break(timer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_target(world: World, spec: Spec, stdin: bytes, expected: Expected) -> BadRun:
-    url = f"sqlite:///{world.workdir / 'bad-input.db'}"
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def ledger_kind(request: pytest.FixtureRequest) -> str:
+    """Where the targets of this module keep their ledger: an SQLite file or PostgreSQL."""
+    return str(request.param)
+
+
+def run_target(
+    world: World, spec: Spec, stdin: bytes, expected: Expected, ledger_kind: str
+) -> BadRun:
+    with ExitStack() as stack:
+        if ledger_kind == "sqlite":
+            url = f"sqlite:///{world.workdir / 'bad-input.db'}"
+        else:
+            name = f"bad_input_{spec.target.replace('-', '_')}_{os.getpid()}"
+            url = stack.enter_context(throwaway_database(name))
+        return _run_target(world, spec, stdin, expected, url)
+
+
+def _run_target(world: World, spec: Spec, stdin: bytes, expected: Expected, url: str) -> BadRun:
     config = spec.target_config(world.sandbox, url)
     # A strict stdin decoder (as under most locales) must not stop the run on bytes that are
     # not UTF-8: the target reads them itself and skips the one record holding them.
@@ -155,10 +178,12 @@ def into_staffomatic(
     book: LogBook,
     tmp_path_factory: pytest.TempPathFactory,
     expected: Callable[[Spec], Expected],
+    ledger_kind: str,
 ) -> Iterator[BadRun]:
     spec = PERSONIO_TO_STAFFOMATIC
     want = expected(spec)
-    for world in sandbox_world(book, tmp_path_factory.mktemp("bad-into-staffomatic")):
+    workdir = tmp_path_factory.mktemp(f"bad-into-staffomatic-{ledger_kind}")
+    for world in sandbox_world(book, workdir):
         messages = tap_messages(world, spec)
         anna = record(messages, "employees", 1001)
         people = [
@@ -206,7 +231,7 @@ def into_staffomatic(
             ("employees", 1001): people,
             ("absences", vacation["record"]["id"]): absences,
         }
-        yield run_target(world, spec, encode(messages, extras), want)
+        yield run_target(world, spec, encode(messages, extras), want, ledger_kind)
 
 
 def test_target_staffomatic_syncs_every_good_record_despite_the_bad_ones(
@@ -266,10 +291,12 @@ def into_personio(
     book: LogBook,
     tmp_path_factory: pytest.TempPathFactory,
     expected: Callable[[Spec], Expected],
+    ledger_kind: str,
 ) -> Iterator[BadRun]:
     spec = STAFFOMATIC_TO_PERSONIO
     want = expected(spec)
-    for world in sandbox_world(book, tmp_path_factory.mktemp("bad-into-personio")):
+    workdir = tmp_path_factory.mktemp(f"bad-into-personio-{ledger_kind}")
+    for world in sandbox_world(book, workdir):
         messages = tap_messages(world, spec)
         shift = record(messages, "work_timers", 91003)  # Sebastian, verified, 07:00-15:30
         start, end = shift["record"]["starts_at"], shift["record"]["ends_at"]
@@ -313,7 +340,7 @@ def into_personio(
             ("users", 286011): users,
             ("absences", 565001): absences,
         }
-        yield run_target(world, spec, encode(messages, extras), want)
+        yield run_target(world, spec, encode(messages, extras), want, ledger_kind)
 
 
 def test_target_personio_syncs_every_good_record_despite_the_bad_ones(

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from vendor_http.budget import RateLimitBudget
 from vendor_http.personio import (
+    VENDOR,
     CredentialRejected,
     PersonioPacing,
     PersonioProblem,
@@ -118,6 +120,7 @@ def tokens(handler: Handler, clock: ManualClock | None = None) -> tuple[Tokens, 
         app_id="APP",
         post=client.post,
         pacing=PersonioPacing(clock=clock, sleep=clock.sleep),
+        budget=RateLimitBudget(vendor=VENDOR, clock=clock),
     )
     return cache, seen
 

@@ -1,14 +1,17 @@
-"""Retries of one request: 429 within a budget, 5xx and broken connections, lost answers."""
+"""Retries of one request: 429 within the run's budget, 5xx and broken connections, lost
+answers; the budget's accounting."""
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Sequence
 
 import httpx
 import pytest
 import requests
 import urllib3
+from vendor_http.budget import RateLimitBudget, RateLimitWaitSpent
 from vendor_http.retry import (
     AnswerLost,
     RetriesExhausted,
@@ -17,6 +20,7 @@ from vendor_http.retry import (
     never_sent,
     send_with_retries,
 )
+from vendor_http.testing import ManualClock
 
 Answer = httpx.Response | Exception
 
@@ -37,11 +41,16 @@ def scripted(answers: Sequence[Answer]) -> tuple[httpx.Client, list[httpx.Reques
 
 
 def run(
-    answers: Sequence[Answer], method: str = "GET", policy: RetryPolicy | None = None
+    answers: Sequence[Answer],
+    method: str = "GET",
+    policy: RetryPolicy | None = None,
+    budget: RateLimitBudget | None = None,
 ) -> tuple[Callable[[], httpx.Response], list[httpx.Request], list[float]]:
+    """A call of ``send_with_retries`` on ``answers``; its requests; its waits (not slept)."""
     client, seen = scripted(answers)
     sleeps: list[float] = []
     url = "http://vendor.test/things"
+    run_budget = budget or RateLimitBudget(vendor="Vendor")
 
     def call() -> httpx.Response:
         return send_with_retries(
@@ -49,6 +58,7 @@ def run(
             method=method,
             url=url,
             policy=policy or RetryPolicy(rng=random.Random(1)),
+            budget=run_budget,
             sleep=sleeps.append,
         )
 
@@ -80,14 +90,81 @@ def test_5xx_backs_off_exponentially_with_jitter_and_gives_up() -> None:
     assert all(base <= s <= base * 1.1 for base, s in zip([1, 2, 4], sleeps, strict=True))
 
 
-def test_429s_keep_being_retried_until_the_wait_budget_is_spent() -> None:
+def test_429s_keep_being_retried_until_the_runs_wait_budget_is_spent() -> None:
     many = [httpx.Response(429, headers={"Retry-After": "60"})] * 40
     call, seen, sleeps = run(many)
-    with pytest.raises(RetriesExhausted) as caught:
+    with pytest.raises(RateLimitWaitSpent) as caught:
         call()
-    assert caught.value.status == 429
     assert sum(sleeps) == 900.0  # 15 minutes of waiting, more than max_attempts tries
     assert len(seen) == 16
+    assert str(caught.value) == (
+        "Vendor kept answering 429 (rate limited): this run waited 15 min 0 s for it, and the "
+        "1 min 0 s more it asks for would pass rate_limit_wait_seconds=900"
+    )
+    assert caught.value.sentence("the run stops here").endswith("=900; the run stops here.")
+
+
+def test_the_budget_is_one_per_run_shared_by_every_request() -> None:
+    clock = ManualClock()
+    budget = RateLimitBudget(100, vendor="Vendor", clock=clock)
+    throttled = [httpx.Response(429, headers={"Retry-After": "30"})] * 2
+    first, _, first_waits = run(throttled, budget=budget)
+    assert first().status_code == 200  # 60 s of the 100
+    second, seen, second_waits = run(throttled, budget=budget)
+    with pytest.raises(RateLimitWaitSpent, match="waited 1 min 30 s for it, and the 30 s more"):
+        second()  # 60 + 30 = 90 s still fit, another 30 s would not
+    assert (first_waits, second_waits) == ([30.0, 30.0], [30.0])
+    assert len(seen) == 2
+    assert budget.waited == 90.0
+
+
+def test_5xx_waits_do_not_count_against_the_429_budget() -> None:
+    budget = RateLimitBudget(5, vendor="Vendor")
+    call, _, sleeps = run([httpx.Response(503)] * 3, budget=budget)
+    assert call().status_code == 200
+    assert sum(sleeps) > 5
+    assert budget.waited == 0.0
+
+
+def test_a_budget_of_zero_stops_at_the_first_429() -> None:
+    call, seen, sleeps = run([httpx.Response(429)], budget=RateLimitBudget(0, vendor="Vendor"))
+    with pytest.raises(RateLimitWaitSpent, match="waited 0 s for it, and the 1 s more"):
+        call()
+    assert (len(seen), sleeps) == (1, [])
+
+
+def test_the_budget_counts_measured_time_when_the_clock_moves_more_than_asked() -> None:
+    clock = ManualClock()
+    budget = RateLimitBudget(10, vendor="Vendor", clock=clock)
+    with budget.waiting(2.0):
+        clock.advance(7.0)  # a sleep that overslept
+    assert budget.waited == 7.0
+    with pytest.raises(RateLimitWaitSpent):
+        budget.check(4.0)
+    budget.check(3.0)
+
+
+def test_waits_that_overlap_in_parallel_requests_count_once() -> None:
+    clock = ManualClock()
+    budget = RateLimitBudget(60, vendor="Vendor", clock=clock)
+    inside = threading.Barrier(3)
+    leave = threading.Event()
+
+    def wait() -> None:
+        with budget.waiting(5.0):
+            inside.wait()
+            leave.wait()
+
+    workers = [threading.Thread(target=wait) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    inside.wait()  # both are waiting now
+    clock.advance(5.0)
+    assert budget.waited == 5.0  # a spell under way counts already
+    leave.set()
+    for worker in workers:
+        worker.join()
+    assert budget.waited == 5.0  # two waits of 5 s at the same time: 5 s of the run
 
 
 def test_4xx_is_returned_to_the_caller_at_once() -> None:
@@ -151,6 +228,8 @@ def test_requests_connection_errors_without_a_connection_never_left() -> None:
 
 
 def test_retry_state_waits_for_a_huge_retry_after_only_within_the_budget() -> None:
-    state = RetryState(RetryPolicy(budget_seconds=100))
+    state = RetryState(RetryPolicy(), RateLimitBudget(100, vendor="Vendor"))
     assert state.next_wait(429, 60.0) == 60.0
-    assert state.next_wait(429, 60.0) is None
+    state.pause(60.0, lambda seconds: None)
+    with pytest.raises(RateLimitWaitSpent):
+        state.next_wait(429, 60.0)

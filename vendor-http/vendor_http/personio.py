@@ -6,7 +6,8 @@
   the limits). v2 endpoints announce per-endpoint token buckets in ``x-ratelimit-*`` headers; an
   empty bucket holds its endpoint until it refilled, counted from when the request was SENT.
 - Retries (:mod:`vendor_http.retry`) with ``Retry-After`` honoured; v2 sends none on 429, and
-  there the pacing's hold covers the refill.
+  there the pacing's hold covers the refill. 429s are waited for within the run's
+  :class:`~vendor_http.budget.RateLimitBudget` (naming :data:`VENDOR`).
 - Personio's error text from any of its error shapes, in :func:`error_text`.
 - One sentence per problem a person has to act on (:class:`PersonioProblem` and subclasses).
 
@@ -32,12 +33,15 @@ V1_LIMITS = (Limit(1950, 60.0),)
 EMPLOYEES_LIMITS = (Limit(290, 60.0), Limit(14, 1.0))
 """``GET /v1/company/employees``: 300 a minute with bursts of 15 a second, less a margin."""
 EMPLOYEES_PATH = "/v1/company/employees"
-RETRY = RetryPolicy(max_attempts=6, connect_attempts=3, budget_seconds=900.0)
-"""Personio's retries: 5xx and dropped connections 6 times, 429s for up to 15 minutes."""
+RETRY = RetryPolicy(max_attempts=6, connect_attempts=3)
+"""Personio's retries: 5xx and dropped connections 6 times, 429s within the run's budget."""
 MESSAGE_LIMIT = 300
 NETWORK_ALLOWANCE_SECONDS = 0.05
 """Added to a v2 refill (never more than the request took): the gateway takes the token when
 the request arrives, a little after it was sent, and the next request may travel faster."""
+
+
+VENDOR = "Personio"
 
 
 class PersonioProblem(Exception):

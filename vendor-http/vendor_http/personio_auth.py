@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vendor_http.budget import RateLimitBudget
 from vendor_http.personio import (
     APP_ID_HEADER,
     RETRY,
@@ -59,6 +60,7 @@ class Tokens:
         app_id: str,
         post: Post,
         pacing: PersonioPacing,
+        budget: RateLimitBudget,
         retry: RetryPolicy = RETRY,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -67,6 +69,7 @@ class Tokens:
         self._post = post
         self._pacing = pacing
         self._retry = retry
+        self._budget = budget
         self._cache: dict[Generation, _Cached] = {"v1": _Cached(), "v2": _Cached()}
         self.fetch_count = 0
 
@@ -122,6 +125,7 @@ class Tokens:
                 method="POST",
                 url=url,
                 policy=self._retry,
+                budget=self._budget,
                 sleep=self._pacing.sleep,
                 retry_after=retry_after,
                 idempotent=True,  # asking for a token again changes nothing

@@ -4,7 +4,9 @@
 the SDK's ``backoff`` hooks and :func:`send_with_retries` feeds to tenacity for httpx clients:
 
 - a 429 waits for the vendor's ``Retry-After`` (or half the backoff when it names none) and is
-  retried until the waits of the request add up to ``budget_seconds`` (15 minutes);
+  retried as long as the run's :class:`~vendor_http.budget.RateLimitBudget` (one per run,
+  shared by every request) allows; a wait that would pass it raises
+  :class:`~vendor_http.budget.RateLimitWaitSpent`;
 - a 5xx answer or a broken connection waits ``base * 2**(n-1)`` seconds plus up to ``jitter``
   of that (never less than ``min_wait``, never more than ``max_backoff``), ``max_attempts``
   times at most;
@@ -28,6 +30,7 @@ import requests
 import tenacity
 import urllib3
 
+from vendor_http.budget import RateLimitBudget
 from vendor_http.retry_after import parse_retry_after
 
 Sleep = Callable[[float], None]
@@ -142,7 +145,7 @@ class RetryPolicy:
     """How long to wait before trying again, and when to stop."""
 
     max_attempts: int = 6
-    """Tries of one request answered 5xx or cut off (429s are bounded by the budget)."""
+    """Tries of one request answered 5xx or cut off (429s are bounded by the run's budget)."""
     connect_attempts: int = 3
     """Tries of one request that found no server at all (refused, unknown host)."""
     base_seconds: float = 1.0
@@ -150,15 +153,12 @@ class RetryPolicy:
     min_wait: float = 1.0
     jitter: float = 0.1
     """Up to this fraction is added to each backoff, so clients do not retry in step."""
-    budget_seconds: float = 900.0
-    """The waits of one request never add up to more than this (15 minutes)."""
     statuses: frozenset[int] = RETRY_STATUSES
     rng: random.Random = field(default_factory=random.Random, compare=False)
 
-    @property
-    def most_tries(self) -> int:
+    def most_tries(self, budget: RateLimitBudget) -> int:
         """An upper bound of the tries of one request (for libraries that want a number)."""
-        return int(self.budget_seconds / self.min_wait) + self.max_attempts + 1
+        return budget.most_waits(self.min_wait) + self.max_attempts + 1
 
     def backoff(self, attempt: int) -> float:
         """The ``attempt``-th (1-based) exponential wait, with jitter."""
@@ -176,28 +176,28 @@ class RetryPolicy:
             return max(self.min_wait, self.backoff(attempt) / 2)
         return self.backoff(attempt)
 
-    def gives_up(
-        self, failures: int, status: int | None, waited: float, wait: float, no_server: int = 0
-    ) -> bool:
-        """Whether to stop instead of waiting ``wait`` more after ``waited`` seconds.
+    def gives_up(self, failures: int, no_server: int = 0) -> bool:
+        """Whether to stop after a 5xx or a broken connection (429s are judged by the budget).
 
         ``failures`` counts the tries that ended in 5xx or a broken connection, ``no_server``
         those that found no server at all.
         """
-        if waited + wait > self.budget_seconds or no_server >= self.connect_attempts:
-            return True
-        return status != 429 and failures >= self.max_attempts
+        return no_server >= self.connect_attempts or failures >= self.max_attempts
 
 
 @dataclass
 class RetryState:
-    """The retries of one request: feed it each failure, it says how long to wait (or stop)."""
+    """The retries of one request: feed it each failure, it says how long to wait (or stop).
+
+    429s draw on ``budget``, the run's; :meth:`pause` sleeps so that their waits are counted.
+    """
 
     policy: RetryPolicy
+    budget: RateLimitBudget
     attempts: int = 0
     failures: int = 0
     no_server: int = 0
-    waited: float = 0.0
+    last_status: int | None = None
 
     def next_wait(
         self, status: int | None, retry_after: float | None, *, no_server: bool = False
@@ -205,16 +205,26 @@ class RetryState:
         """Seconds to wait before the next try, or None to give up.
 
         ``status`` is None for a broken connection; ``no_server`` says none was ever made.
+        Raises :class:`~vendor_http.budget.RateLimitWaitSpent` when a 429's wait would pass
+        the run's budget.
         """
         self.attempts += 1
-        if status != 429:
-            self.failures += 1
-        self.no_server += int(no_server)
+        self.last_status = status
         wait = self.policy.wait(self.attempts, status, retry_after)
-        if self.policy.gives_up(self.failures, status, self.waited, wait, self.no_server):
-            return None
-        self.waited += wait
-        return wait
+        if status == 429:
+            self.budget.check(wait)
+            return wait
+        self.failures += 1
+        self.no_server += int(no_server)
+        return None if self.policy.gives_up(self.failures, self.no_server) else wait
+
+    def pause(self, seconds: float, sleep: Sleep) -> None:
+        """Sleep before the next try; a wait after a 429 counts against the run's budget."""
+        if self.last_status == 429:
+            with self.budget.waiting(seconds):
+                sleep(seconds)
+        else:
+            sleep(seconds)
 
 
 def send_with_retries(
@@ -223,6 +233,7 @@ def send_with_retries(
     method: str,
     url: str,
     policy: RetryPolicy,
+    budget: RateLimitBudget,
     sleep: Sleep = time.sleep,
     retry_after: Callable[[R], float | None] | None = None,
     idempotent: bool | None = None,
@@ -230,13 +241,14 @@ def send_with_retries(
     """``send()`` until it answers something other than a retriable status.
 
     Works with httpx and requests alike. Returns the first answer that is not retriable (the
-    caller judges 4xx). Raises :class:`RetriesExhausted` when the policy gives up and
+    caller judges 4xx). Raises :class:`RetriesExhausted` when the policy gives up,
+    :class:`~vendor_http.budget.RateLimitWaitSpent` when 429s spent the run's ``budget``, and
     :class:`AnswerLost` when a non-idempotent write lost its answer (``idempotent`` overrides
     what the method says, e.g. for a token request). ``retry_after`` reads the vendor's wait
     hint from an answer (default: the ``Retry-After`` header).
     """
     hint = retry_after or (lambda answer: parse_retry_after(answer.headers.get("Retry-After")))
-    state = RetryState(policy)
+    state = RetryState(policy, budget)
     safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
     def attempt() -> R:
@@ -270,7 +282,7 @@ def send_with_retries(
         raise RetriesExhausted(method, url, state.attempts, status=status, error=error) from error
 
     retrying = tenacity.Retrying(
-        sleep=sleep,
+        sleep=lambda seconds: state.pause(seconds, sleep),
         retry=tenacity.retry_if_exception(is_transport_error)
         | tenacity.retry_if_result(lambda answer: answer.status_code in policy.statuses),
         wait=wait,

@@ -11,7 +11,9 @@
   headers to follow.
 - Retries (:data:`RETRY`, on :mod:`vendor_http.retry`): 429, 5xx and broken connections, with
   ``Retry-After`` honoured; a 429 without one waits a second, enough for a 10-second window to
-  move on. :func:`failure_facts` reads what a failed try tells the policy.
+  move on. 429s are waited for within the run's budget (a
+  :class:`~vendor_http.budget.RateLimitBudget` naming :data:`VENDOR`). :func:`failure_facts`
+  reads what a failed try tells the policy.
 - Staffomatic's own words for an error (:func:`error_text`): its error bodies are not documented;
   401s come as plain text, 404s as HTML pages, 422s as Rails-style JSON objects.
 """
@@ -56,7 +58,8 @@ class StaffomaticRetry(RetryPolicy):
 
 
 RETRY = StaffomaticRetry()
-"""5xx and broken connections 6 times (backoff 1, 2, 4, ... s), 429s for up to 15 minutes."""
+"""5xx and broken connections 6 times (backoff 1, 2, 4, ... s), 429s within the run's budget."""
+VENDOR = "Staffomatic"
 
 
 class MissingCredentials(ValueError):
