@@ -149,8 +149,9 @@ def test_lost_ledger_relinks_periods_held_in_the_other_form_and_reconciles_them(
     counts = h.requests()["by_endpoint"]
     # one cut or joined period per night shift, one more piece or one fewer per night shift
     assert counts.get("PATCH /v2/attendance-periods/{id}") == 3
-    verb = "POST /v2/attendance-periods" if asked == "split" else "DELETE /v2/attendance-periods/{id}"
-    assert counts.get(verb) == 3
+    more = "POST /v2/attendance-periods"
+    fewer = "DELETE /v2/attendance-periods/{id}"
+    assert counts.get(more if asked == "split" else fewer) == 3
     after = {p["id"] for p in h.state()["attendance_periods"]}
     links = h.ledger().links("staffomatic", "work_timers")
     assert {p["id"] for link in links.values() for p in link.data["periods"]} == after
