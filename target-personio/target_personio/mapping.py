@@ -8,6 +8,10 @@ Time conventions (see the README):
 - A work timer becomes one timeline of non-overlapping periods: WORK until the first break, a
   BREAK per break, WORK between and after the breaks. The WORK periods add up to the timer's net
   duration. A period longer than 24 hours is refused here, before Personio would refuse it.
+- ``overnight_periods``: ``split`` (the default) cuts every period at each local midnight of the
+  company time zone, found through ``zoneinfo`` (so a DST night keeps its true length and the
+  pieces add up to the period); a piece ending at 00:00 belongs to the day before. ``whole``
+  sends each period as it is, across midnight (for accounts with overnight time tracking).
 - An absence becomes a day-based Personio absence period (dates at 00:00 plus half-day markers):
   an all-day absence covers whole days (``FIRST_HALF`` of the first day to ``SECOND_HALF`` of
   the last); a part-day absence within one day becomes the half day holding its middle (before
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +34,10 @@ MAX_PERIOD = timedelta(hours=24)
 NOON = time(12, 0)
 WORK = "WORK"
 BREAK = "BREAK"
+SPLIT = "split"
+WHOLE = "whole"
+OVERNIGHT_FORMS = (SPLIT, WHOLE)
+"""The values of ``overnight_periods``: periods cut at local midnight, or sent whole."""
 FIRST_HALF = "FIRST_HALF"
 SECOND_HALF = "SECOND_HALF"
 
@@ -129,6 +137,39 @@ def timer_periods(timer: dict[str, Any]) -> list[Period]:
                 f"a {period.type} period of {hours:.1f} h is longer than the 24 h Personio allows"
             )
     return periods
+
+
+def split_at_midnight(periods: list[Period], zone: ZoneInfo) -> list[Period]:
+    """Each period cut at every local midnight of ``zone`` inside it (ends stay where they are).
+
+    The cut is the instant the local date changes, so the pieces cover the period exactly
+    (a DST night keeps its real length) and the WORK time adds up to the same net time."""
+    pieces: list[Period] = []
+    for period in periods:
+        start = period.start
+        while True:
+            cut = next_midnight(start, zone)
+            if cut >= period.end:
+                break
+            pieces.append(Period(period.type, start, cut))
+            start = cut
+        pieces.append(Period(period.type, start, period.end))
+    return pieces
+
+
+def next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant after ``moment`` that is 00:00 local time in ``zone`` (in UTC, so that
+    comparing and subtracting it never uses wall-clock arithmetic)."""
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+
+
+def timer_slots(timer: dict[str, Any], zone: ZoneInfo, overnight: str) -> list[dict[str, str]]:
+    """The slots of a timer's periods in the form ``overnight`` asks for (see the module)."""
+    periods = timer_periods(timer)
+    if overnight == SPLIT:
+        periods = split_at_midnight(periods, zone)
+    return [p.slot(zone) for p in periods]
 
 
 def net_work(periods: list[Period]) -> timedelta:

@@ -73,6 +73,7 @@ class Planner:
                 only_verified=self.settings.only_verified_timers,
             ),
             skip_approval=self.settings.skip_approval,
+            overnight=self.settings.overnight_periods,
             found=self.lookups.found(
                 ATTENDANCE,
                 {"start.date_time.gte": since},

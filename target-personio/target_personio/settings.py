@@ -31,6 +31,7 @@ from vendor_http.settings import (
 from vendor_http.timeutil import date_of
 
 from target_personio.client import RunStopped
+from target_personio.mapping import OVERNIGHT_FORMS, SPLIT
 
 DEFAULT_BASE_URL = "https://api.personio.de"
 
@@ -119,6 +120,14 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="Create periods approved in Personio (the data was approved in "
         "Staffomatic); false leaves them for approval in Personio.",
     ),
+    th.Property(
+        "overnight_periods",
+        th.StringType,
+        default=SPLIT,
+        description="split: attendance periods are cut at local midnight (valid for every "
+        "Personio account); whole: a night shift is sent as one period (only for accounts with "
+        "overnight time tracking turned on).",
+    ),
     LOCK_WAIT_SETTING,
     RATE_LIMIT_WAIT_SETTING,
     th.Property(
@@ -157,6 +166,7 @@ class Settings:
     absence_window_future_days: int
     time_zone: str | None
     skip_approval: bool
+    overnight_periods: str
     max_parallel_writes: int
     lock_wait_seconds: int
     rate_limit_wait_seconds: int
@@ -177,6 +187,7 @@ class Settings:
         """Stop at once, with one sentence, on a setting that cannot work."""
         problem = absence_source_problem({"absence_source": self.absence_source})
         problem = problem or base_url_problem(self.base_url, DEFAULT_BASE_URL)
+        problem = problem or overnight_problem(self.overnight_periods)
         if problem:
             raise RunStopped(problem)
         self.credentials()
@@ -203,11 +214,21 @@ class Settings:
         return str(client_id), str(client_secret)
 
 
+def overnight_problem(value: str) -> str | None:
+    """The sentence for a wrong ``overnight_periods``, or None when it is right."""
+    if value in OVERNIGHT_FORMS:
+        return None
+    return (
+        f"overnight_periods is {value!r}; set it to split (periods cut at midnight, valid for "
+        "every Personio account) or whole (only with overnight time tracking turned on)."
+    )
+
+
 def _typed(name: str, value: Any) -> Any:
     if name == "absence_type_map":
         return {str(k): str(v) for k, v in (value or {}).items()}
     if name == "start_date":
         return date_of(value)
-    if name in ("base_url", "app_id", "absence_source"):
+    if name in ("base_url", "app_id", "absence_source", "overnight_periods"):
         return str(value)
     return value

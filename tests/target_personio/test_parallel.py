@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from tests.target_personio.helpers import ANNA, Harness, singer_input, timer
-from tests.target_personio.test_timers import DST, MIDNIGHT, TWO_BREAKS
+from tests.target_personio.test_timers import (
+    DST,
+    DST_SPLIT,
+    MIDNIGHT,
+    MIDNIGHT_SPLIT,
+    TWO_BREAKS,
+)
 
 
 def test_timers_of_different_people_are_written_at_once_and_one_person_s_in_turn(
@@ -14,8 +20,8 @@ def test_timers_of_different_people_are_written_at_once_and_one_person_s_in_turn
     text = singer_input([TWO_BREAKS, MIDNIGHT, DST, later])
     h.run(text, max_parallel_writes=4)
     assert len(h.attendances("1001")) == 6
-    assert h.attendances("1011") == [("WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")]
-    assert h.attendances("1017") == [("WORK", "2024-10-26T22:00:00", "2024-10-27T06:00:00")]
+    assert h.attendances("1011") == MIDNIGHT_SPLIT
+    assert h.attendances("1017") == DST_SPLIT
     ledger = h.ledger()
     assert ledger.runs()[0].counts == {"work_timers": {"create": 4}}
     h.reset_counts()

@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_ledger import Link
+from target_personio import mapping
 from target_personio.rules import AbsenceLookups, AbsenceTypes, People, plan_absence
-from target_personio.rules.absences import AbsenceWindow, plan_vanished_absences
+from target_personio.rules.absences import (
+    APPROVED_AGAIN,
+    LEFT_PENDING,
+    AbsenceWindow,
+    plan_vanished_absences,
+)
 
 from tests.target_personio.plans import rows, steps
 
@@ -127,15 +133,49 @@ def test_a_changed_absence_is_patched_in_place_without_its_person() -> None:
     assert op.body["ends_at"]["date_time"] == "2024-11-08T00:00:00"
 
 
-def test_a_pending_absence_approved_later_is_approved_by_its_patch() -> None:
+def test_a_pending_absence_approved_later_is_deleted_and_created_again_approved() -> None:
     pending = dict(VACATION, state="new")
     first = plan_absence(pending, None, lookups(only_approved=False))
     assert first is not None
     assert first.ops[0].params == {"skip_approval": "false"}
     plan = plan_absence(VACATION, link_of(first), lookups(only_approved=False))
     assert plan is not None
+    assert plan.ids == {"old": "p-1"}
+    assert [(op.method, op.path, op.params) for op in plan.ops if op.sends] == [
+        ("DELETE", "/v2/absence-periods/{old}", None),
+        ("POST", "/v2/absence-periods", {"skip_approval": "true"}),
+    ]
+    assert plan.ops[1].body == BODY
+    assert not any(op.method == "PATCH" for op in plan.ops)  # no undocumented approval call
+    assert rows(plan) == [("approve", APPROVED_AGAIN)]
+    assert "deleted and created again" in APPROVED_AGAIN
+    assert plan.link is not None
+    assert plan.link.data["approved"] is True
+
+
+def test_an_approval_whose_new_period_personio_holds_already_links_it() -> None:
+    # The run stopped after the create took effect: the link still names the deleted period.
+    pending = dict(VACATION, state="new")
+    first = plan_absence(pending, None, lookups(only_approved=False))
+    assert first is not None
+    found = {mapping.absence_key(BODY): ["p-2"]}
+    plan = plan_absence(VACATION, link_of(first), lookups(found, only_approved=False))
+    assert plan is not None
+    assert steps(plan) == ["delete", "link"]
+    assert [op.record_id for op in plan.ops if op.action == "link"] == ["p-2"]
+    assert [op.method for op in plan.ops if op.sends] == ["DELETE"]
+
+
+def test_an_approval_with_skip_approval_off_is_left_pending_and_says_so() -> None:
+    pending = dict(VACATION, state="new")
+    look = lookups(only_approved=False, skip_approval=False)
+    first = plan_absence(pending, None, look)
+    assert first is not None
+    plan = plan_absence(VACATION, link_of(first), look)
+    assert plan is not None
     [op] = plan.ops
-    assert (op.action, op.params) == ("approve", {"skip_approval": "true"})
+    assert (op.action, op.method, op.params) == ("update", "PATCH", {"skip_approval": "false"})
+    assert rows(plan) == [("update", LEFT_PENDING)]
 
 
 def test_an_absence_moved_to_another_person_is_deleted_and_created_again() -> None:

@@ -47,7 +47,9 @@ def timer(
     }
 
 
-def lookups(found: Mapping[Any, Sequence[str]] | None = None, **when: Any) -> TimerLookups:
+def lookups(
+    found: Mapping[Any, Sequence[str]] | None = None, overnight: str = "split", **when: Any
+) -> TimerLookups:
     rules = {
         "now": NOW,
         "settle": timedelta(minutes=60),
@@ -60,6 +62,7 @@ def lookups(found: Mapping[Any, Sequence[str]] | None = None, **when: Any) -> Ti
         zone=BERLIN,
         when=eligibility.TimerRules(**rules),
         found=lambda: found or {},
+        overnight=overnight,
     )
 
 
@@ -79,9 +82,11 @@ FIVE = [
 ]
 
 
-def synced(book: Book, record: dict[str, Any], link: Link | None = None) -> Link | None:
+def synced(
+    book: Book, record: dict[str, Any], link: Link | None = None, overnight: str = "split"
+) -> Link | None:
     """Plan and run one timer; the link it leaves."""
-    plan = plan_timer(record, link, lookups())
+    plan = plan_timer(record, link, lookups(overnight=overnight))
     assert plan is not None
     return book.run(plan, link).link
 
@@ -108,19 +113,19 @@ def test_a_new_two_break_timer_creates_five_periods_in_timeline_order() -> None:
     assert link.dest_id == link.data["periods"][0]["id"]
 
 
-def test_a_shift_across_midnight_is_one_period_of_its_two_days() -> None:
+def test_a_shift_across_midnight_is_one_period_of_its_two_days_when_sent_whole() -> None:
     book = Book()
-    synced(book, timer(2, "2024-10-28 22:00", "2024-10-29 06:00"))
+    synced(book, timer(2, "2024-10-28 22:00", "2024-10-29 06:00"), overnight="whole")
     assert book.rows("1001") == [("WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")]
 
 
-def test_a_shift_across_the_dst_change_keeps_its_wall_clock_ends() -> None:
+def test_a_shift_across_the_dst_change_keeps_its_wall_clock_ends_when_sent_whole() -> None:
     book = Book()
     # 22:00 CEST to 06:00 CET: nine real hours, sent as the local times Personio wants.
     record = timer(3, "2024-10-26 22:00", "2024-10-27 06:00")
     assert record["starts_at"].endswith("+02:00")
     assert record["ends_at"].endswith("+01:00")
-    synced(book, record)
+    synced(book, record, overnight="whole")
     assert book.rows("1001") == [("WORK", "2024-10-26T22:00:00", "2024-10-27T06:00:00")]
 
 
@@ -158,7 +163,8 @@ def test_a_timer_wholly_found_in_personio_sends_nothing() -> None:
     book = Book()
     existing = book.add("1001", "WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")
     found = {("1001", "WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00"): [existing]}
-    plan = plan_timer(timer(2, "2024-10-28 22:00", "2024-10-29 06:00"), None, lookups(found))
+    night = timer(2, "2024-10-28 22:00", "2024-10-29 06:00")
+    plan = plan_timer(night, None, lookups(found, overnight="whole"))
     assert plan is not None
     assert not plan.writes
     assert steps(plan) == ["link"]

@@ -36,6 +36,7 @@ BASE = {
     ("override", "sentence"),
     [
         ({"absence_source": "both"}, "absence_source is 'both'; set it to personio or staffomatic"),
+        ({"overnight_periods": "cut"}, "overnight_periods is 'cut'; set it to split"),
         ({"base_url": "http://api.personio.de"}, "must use https"),
         ({"client_secret": None}, "Personio credentials are missing"),
         ({"client_secret": None, "credentials_file": "/nonexistent.json"}, "cannot be read"),

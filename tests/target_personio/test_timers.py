@@ -30,7 +30,15 @@ TWO_BREAKS = timer(
     ("2024-10-29 11:30", "2024-10-29 12:00"),
 )
 MIDNIGHT = timer(2, KATHARINA, "2024-10-28 22:00", "2024-10-29 06:00")
+MIDNIGHT_SPLIT = [
+    ("WORK", "2024-10-28T22:00:00", "2024-10-29T00:00:00"),
+    ("WORK", "2024-10-29T00:00:00", "2024-10-29T06:00:00"),
+]
 DST = timer(3, SEBASTIAN, "2024-10-26 22:00", "2024-10-27 06:00")
+DST_SPLIT = [
+    ("WORK", "2024-10-26T22:00:00", "2024-10-27T00:00:00"),
+    ("WORK", "2024-10-27T00:00:00", "2024-10-27T06:00:00"),
+]
 
 
 def work_minutes(rows: list[tuple[str, str, str]]) -> float:
@@ -52,17 +60,17 @@ def test_two_break_shift_becomes_five_periods_and_work_adds_up_to_net_time(h: Ha
     assert statuses == {"CONFIRMED"}
 
 
-def test_midnight_shift_is_one_period_of_eight_hours(h: Harness) -> None:
+def test_midnight_shift_is_cut_at_midnight_into_eight_hours(h: Harness) -> None:
     h.run(singer_input([MIDNIGHT]))
     rows = h.attendances("1011")
-    assert rows == [("WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")]
+    assert rows == MIDNIGHT_SPLIT
     assert work_minutes(rows) == MIDNIGHT["net_duration"] / 60 == 480
 
 
 def test_dst_shift_keeps_its_nine_real_hours(h: Harness) -> None:
     h.run(singer_input([DST]))
     rows = h.attendances("1017")
-    assert rows == [("WORK", "2024-10-26T22:00:00", "2024-10-27T06:00:00")]
+    assert rows == DST_SPLIT
     assert work_minutes(rows) == DST["net_duration"] / 60 == 540
 
 
@@ -108,11 +116,11 @@ def test_too_long_timer_is_refused_locally_and_the_others_go_on(h: Harness) -> N
     long = timer(21, ANNA, "2024-10-28 06:00", "2024-10-29 08:00")
     h.run(singer_input([long, MIDNIGHT]))
     assert h.attendances("1001") == []
-    assert len(h.attendances("1011")) == 1
+    assert len(h.attendances("1011")) == 2
     retries = h.ledger().retries("staffomatic", "work_timers")
     assert "longer than the 24 h Personio allows" in retries["21"].reason
     assert "POST /v2/attendance-periods" in h.requests()["by_endpoint"]
-    assert h.requests()["by_endpoint"]["POST /v2/attendance-periods"] == 1
+    assert h.requests()["by_endpoint"]["POST /v2/attendance-periods"] == 2  # MIDNIGHT's pieces
 
 
 def test_unchanged_rerun_makes_zero_write_requests(h: Harness) -> None:
@@ -175,7 +183,7 @@ def test_full_sync_removes_periods_of_vanished_timers_and_never_hand_made_ones(
     assert len(h.attendances("1001")) == 6
     h.run(singer_input([MIDNIGHT]))
     assert h.attendances("1001") == [("WORK", "2024-10-28T08:00:00", "2024-10-28T12:00:00")]
-    assert len(h.attendances("1011")) == 1
+    assert h.attendances("1011") == MIDNIGHT_SPLIT
 
 
 def test_lost_ledger_rerun_relinks_without_duplicates(h: Harness, tmp_path: Path) -> None:
@@ -224,7 +232,7 @@ def test_rejected_write_is_queued_and_succeeds_on_a_later_run(h: Harness) -> Non
     state["attendance_periods"] = [p for p in state["attendance_periods"] if p["id"] != "blocker"]
     h.load(state)
     h.run(text)
-    assert h.attendances("1011") == [("WORK", "2024-10-28T22:00:00", "2024-10-29T06:00:00")]
+    assert h.attendances("1011") == MIDNIGHT_SPLIT
     assert h.ledger().retries("staffomatic", "work_timers") == {}
 
 

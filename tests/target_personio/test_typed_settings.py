@@ -43,12 +43,20 @@ def test_ranges_and_the_absence_source_are_declared_in_the_schema() -> None:
         ({"absence_source": "both"}, "absence_source is 'both'"),
         ({"base_url": "http://api.example.com"}, "must use https"),
         ({"client_secret": None}, "Personio credentials are missing"),
+        ({"overnight_periods": "Split"}, "overnight_periods is 'Split'; set it to split"),
     ],
 )
 def test_check_stops_with_one_sentence(changes: dict, sentence: str) -> None:
     settings = Settings.from_config({**BASE, **changes})
     with pytest.raises(RunStopped, match=sentence):
         settings.check()
+
+
+def test_overnight_periods_is_split_unless_whole_is_asked_for() -> None:
+    assert Settings.from_config(dict(BASE)).overnight_periods == "split"
+    whole = Settings.from_config({**BASE, "overnight_periods": "whole"})
+    whole.check()
+    assert whole.overnight_periods == "whole"
 
 
 def test_credentials_come_from_the_file_when_the_settings_lack_them(tmp_path: Path) -> None:

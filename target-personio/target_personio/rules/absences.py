@@ -3,8 +3,9 @@
 Only when ``absence_source`` is ``staffomatic``. An approved absence (or, without
 ``only_approved_absences``, a new one, sent pending) inside the window becomes one day-based
 absence period (:func:`target_personio.mapping.absence_body`); a declined or cancelled one loses
-the period the sync wrote. A changed absence is PATCHed in place (which also approves a period
-that was sent pending); one that moved to another person is deleted and created again.
+the period the sync wrote. A changed absence is PATCHed in place; one sent pending and approved
+since is deleted and created again approved (:func:`approved_again`); one that moved to another
+person is deleted and created again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ from target_personio.rules.people import AbsenceTypes, People
 VANISHED = "the absence no longer exists in Staffomatic"
 NO_TIMES = "the absence has no start or no end"
 MOVED_PERSON = "the absence moved to another person"
+APPROVED_AGAIN = (
+    "approved in Staffomatic: the pending Personio period was deleted and created again "
+    "approved (skip_approval), as Personio documents no call that approves one"
+)
+LEFT_PENDING = "approved in Staffomatic; left pending for approval in Personio (skip_approval)"
 
 
 @dataclass(frozen=True)
@@ -144,14 +150,31 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
             Op(CREATE, "POST", ABSENCE_PATH, body, params),
         ]
         plan.ops = quietly(writes, UPDATE, MOVED_PERSON)
+    elif approved and not link.data.get("approved") and look.skip_approval:
+        plan.ids = {"old": link.dest_id}
+        plan.ops = approved_again(link.dest_id, body, params, look.found)
     else:
-        # PATCH with skip_approval approves a period that was sent pending.
-        newly_approved = approved and not link.data.get("approved")
         changes = {k: v for k, v in body.items() if k != "person"}
-        action = APPROVE if newly_approved else UPDATE
         plan.ids = {DEST: link.dest_id}
-        plan.ops = [Op(action, "PATCH", f"{ABSENCE_PATH}/{{{DEST}}}", changes, params)]
+        reason = LEFT_PENDING if approved and not link.data.get("approved") else ""
+        path = f"{ABSENCE_PATH}/{{{DEST}}}"
+        plan.ops = [Op(UPDATE, "PATCH", path, changes, params, reason=reason)]
     return plan
+
+
+def approved_again(old: str, body: dict[str, Any], params: dict, found: Found) -> list[Op]:
+    """An absence sent pending and approved since in Staffomatic: Personio documents no call
+    that approves a period, so the pending one is deleted and created again with
+    ``skip_approval`` (documented on create). The delete comes first (the two would overlap);
+    should the run stop in between, the link still names the deleted period, and the next run
+    plans the same again: the delete finds 404 (done) and the period created already is found
+    by its key and linked instead of created twice."""
+    key = mapping.absence_key(body)
+    writes = [
+        Op(DELETE, "DELETE", f"{ABSENCE_PATH}/{{old}}", drops=("old",)),
+        link_or_create(Unlinked(found), key, DEST, ABSENCE_PATH, body, params),
+    ]
+    return quietly(writes, APPROVE, APPROVED_AGAIN)
 
 
 def plan_vanished_absences(

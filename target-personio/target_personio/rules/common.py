@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -35,6 +36,15 @@ class Unlinked:
     def __init__(self, found: Found) -> None:
         self._found = found
         self._taken: set[str] = set()
+
+    def holds_all(self, keys: Iterable[Key]) -> bool:
+        """Whether a period not taken yet is found for every key (without taking any)."""
+        wanted = Counter(keys)
+        found = self._found()
+        return all(
+            sum(1 for pid in found.get(key, ()) if pid not in self._taken) >= count
+            for key, count in wanted.items()
+        )
 
     def take(self, key: Key) -> str | None:
         for pid in self._found().get(key, ()):

@@ -1,10 +1,12 @@
 """A Staffomatic work timer in, the plan for its Personio attendance periods out: pure.
 
-A timer becomes a timeline of WORK and BREAK periods (``mapping.timer_periods``).
+A timer becomes a timeline of WORK and BREAK periods (``mapping.timer_periods``), cut at local
+midnight or sent whole as ``overnight_periods`` says (``mapping.timer_slots``).
 Its link keeps the person, the timer's start and every period (id, type, local start and end).
 A new timer's periods are created (or linked, when Personio already holds them: after a lost
-ledger or a lost answer); a changed timer's periods are reconciled (:mod:`.periods`); a timer
-that is no longer eligible loses the periods the sync wrote.
+ledger or a lost answer; found in the other overnight form, they are linked and reconciled to
+the form asked for); a changed timer's periods are reconciled (:mod:`.periods`); a timer that is
+no longer eligible loses the periods the sync wrote.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class TimerLookups:
     skip_approval: bool = True
     found: Found = field(default=nothing_found)
     """Personio attendance periods no link names, by :func:`mapping.attendance_key`."""
+    overnight: str = mapping.SPLIT
+    """``overnight_periods``: ``split`` at local midnight or ``whole``."""
 
 
 def plan_timer(record: Mapping[str, Any], link: Link | None, look: TimerLookups) -> Plan | None:
@@ -78,7 +82,7 @@ def plan_timer(record: Mapping[str, Any], link: Link | None, look: TimerLookups)
     if person is None:
         return Plan(WORK_TIMERS, tid, outcome=SKIP, reason=why)
     try:
-        slots = [p.slot(look.zone) for p in mapping.timer_periods(dict(record))]
+        slots = mapping.timer_slots(dict(record), look.zone, look.overnight)
         starts_at = mapping.parse_time(record["starts_at"])
     except mapping.Unmappable as exc:
         return Plan(WORK_TIMERS, tid, outcome=FAIL, reason=f"not sent: {exc}")
@@ -88,7 +92,7 @@ def plan_timer(record: Mapping[str, Any], link: Link | None, look: TimerLookups)
         return Plan(WORK_TIMERS, tid, outcome=UNCHANGED, ids={DEST: link.dest_id})
     if link is not None and link.data.get("person") == person:
         return _changed(tid, link, person, slots, fp, starts_at, look)
-    plan = _new(tid, person, slots, fp, starts_at, look)
+    plan = _new(tid, person, slots, fp, starts_at, look, dict(record))
     if link is not None:
         moved = removal(WORK_TIMERS, tid, ATTENDANCE_PATH, link, MOVED_PERSON)
         plan.ops[:0] = moved.ops
@@ -103,9 +107,19 @@ def _new(
     fp: str,
     starts_at: datetime,
     look: TimerLookups,
+    record: dict[str, Any],
 ) -> Plan:
-    """Create each period, or link it where Personio already holds it."""
+    """Create each period, or link it where Personio already holds it; a timer Personio holds
+    wholly in the other overnight form is linked in that form and reconciled."""
     unlinked = Unlinked(look.found)
+    other = _other_form(record, look)
+    keys = [mapping.attendance_key(person, slot) for slot in slots]
+    if (
+        other != slots
+        and not unlinked.holds_all(keys)
+        and unlinked.holds_all(mapping.attendance_key(person, slot) for slot in other)
+    ):
+        return _relinked(tid, person, other, slots, fp, starts_at, look, unlinked)
     ops = [
         link_or_create(
             unlinked,
@@ -130,6 +144,34 @@ def _new(
     )
 
 
+def _other_form(record: dict[str, Any], look: TimerLookups) -> list[dict[str, str]]:
+    form = mapping.WHOLE if look.overnight == mapping.SPLIT else mapping.SPLIT
+    return mapping.timer_slots(record, look.zone, form)
+
+
+def _relinked(
+    tid: str,
+    person: str,
+    found: Sequence[dict[str, str]],
+    slots: Sequence[dict[str, str]],
+    fp: str,
+    starts_at: datetime,
+    look: TimerLookups,
+    unlinked: Unlinked,
+) -> Plan:
+    """Link the periods Personio holds in the other overnight form, then bring them in step
+    with ``slots`` as for a changed timer (nothing is created twice)."""
+    linked: list[dict[str, str]] = []
+    first: list[Op] = []
+    for n, slot in enumerate(found):
+        pid = unlinked.take(mapping.attendance_key(person, slot))
+        assert pid is not None  # holds_all said so
+        linked.append({"id": pid, **slot})
+        first.append(Op(LINK, ref=f"o{n}", record_id=pid, reason=FOUND_AGAIN))
+    dest = linked[0]["id"]
+    return _reconciled(tid, person, linked, slots, fp, starts_at, look, dest, first, unlinked)
+
+
 def _changed(
     tid: str,
     link: Link,
@@ -139,16 +181,34 @@ def _changed(
     starts_at: datetime,
     look: TimerLookups,
 ) -> Plan:
-    """Delete the extra periods, move (PATCH) what moved, create (or link) what is new.
+    """Bring the linked periods in step with ``slots``."""
+    linked: list[dict[str, str]] = [dict(p) for p in link.data.get("periods", [])]
+    unlinked = Unlinked(look.found)
+    return _reconciled(tid, person, linked, slots, fp, starts_at, look, link.dest_id, [], unlinked)
+
+
+def _reconciled(
+    tid: str,
+    person: str,
+    linked: Sequence[Mapping[str, str]],
+    slots: Sequence[dict[str, str]],
+    fp: str,
+    starts_at: datetime,
+    look: TimerLookups,
+    dest_id: str,
+    first: list[Op],
+    unlinked: Unlinked,
+) -> Plan:
+    """Delete the extra periods, move (PATCH) what moved, create (or link) what is new, after
+    the ops ``first`` (links of found periods, which fill the slots ``oN``).
 
     A moved period is listed in the link twice, before (slot ``oN``) and after (``mN``) its
     move; the PATCH empties the first and fills the second, so a plan that stops halfway saves
     where each period really is."""
-    linked: list[dict[str, str]] = [dict(p) for p in link.data.get("periods", [])]
     slot_of = {str(p["id"]): f"o{n}" for n, p in enumerate(linked)}
     ids: dict[str, Any] = {slot: pid for pid, slot in slot_of.items()}
     steps = reconcile(linked, slots)
-    ops: list[Op] = []
+    ops: list[Op] = list(first)
     entries: list[dict[str, Any]] = [{**p, "id": Ref(slot_of[str(p["id"])])} for p in linked]
     for period in steps.drop:
         slot = slot_of[str(period["id"])]
@@ -164,7 +224,6 @@ def _changed(
             Op(UPDATE, "PATCH", path, body, params, ref=after, record_id=move.id, drops=(slot,))
         )
         entries.append({"id": Ref(after), **move.after})
-    unlinked = Unlinked(look.found)
     for n, slot_data in enumerate(steps.add):
         key = mapping.attendance_key(person, slot_data)
         body = mapping.attendance_body(person, slot_data)
@@ -172,13 +231,14 @@ def _changed(
         ops.append(link_or_create(unlinked, key, f"n{n}", ATTENDANCE_PATH, body, params))
         entries.append({"id": Ref(f"n{n}"), **slot_data})
     entries.sort(key=lambda entry: entry["start"])
-    ids[DEST] = link.dest_id
+    ids[DEST] = dest_id
     data = LinkPlan(fp, _data(person, starts_at, entries))
     if not ops:
         return Plan(WORK_TIMERS, tid, outcome=UNCHANGED, link=data, ids=ids)
     reason = _count(slots, ops)
+    action = UPDATE if any(op.sends for op in ops) else LINK
     return Plan(
-        WORK_TIMERS, tid, ops=quietly(ops, UPDATE, reason), reason=reason, link=data, ids=ids
+        WORK_TIMERS, tid, ops=quietly(ops, action, reason), reason=reason, link=data, ids=ids
     )
 
 
