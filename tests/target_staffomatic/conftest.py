@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import target_staffomatic.client
+import vendor_http.staffomatic_client
 from sandbox.admin import Admin, Admins
 from sandbox.server import Sandbox
 from sync_ledger import Ledger
@@ -313,7 +313,7 @@ class Kit:
 @pytest.fixture
 def no_sleep(no_sleep: list[float], monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The suite's ``no_sleep``, also where the target's client sleeps by default."""
-    monkeypatch.setattr(target_staffomatic.client, "_sleep", no_sleep.append)
+    monkeypatch.setattr(vendor_http.staffomatic_client, "_sleep", no_sleep.append)
     return no_sleep
 
 
