@@ -264,6 +264,15 @@ class Kit:
             **overrides,
         }
 
+    def personio_source(self) -> dict[str, Any]:
+        """The ``source_*`` settings that let the target confirm a deletion by reading the
+        Personio emulator."""
+        return {
+            "source_client_id": "demo-client-id",
+            "source_client_secret": "demo-client-secret",
+            "source_base_url": self.sandbox.personio_url,
+        }
+
     def run(self, messages: str, **overrides: Any) -> Result:
         """Run the target in-process; the sandbox request counts cover this run only."""
         self.sandbox.staffomatic.log.by_endpoint.clear()

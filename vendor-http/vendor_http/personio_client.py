@@ -47,6 +47,11 @@ GONE_STATUSES = frozenset({404, 410})
 """Answers to a read of one record that say it no longer exists."""
 
 
+def _sleep(seconds: float) -> None:
+    """The client's wait when its constructor is given none (the in-process test kits swap it)."""
+    time.sleep(seconds)
+
+
 class RunStopped(Exception):
     """A problem that needs a person (credentials, settings, Personio unreachable).
 
@@ -90,12 +95,12 @@ class PersonioClient:
         timeout: float = 30.0,
         max_attempts: int = RETRY.max_attempts,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = replace(RETRY, max_attempts=max_attempts)
-        self.pacing = PersonioPacing(clock=clock, sleep=sleep)
+        self.pacing = PersonioPacing(clock=clock, sleep=sleep or (lambda seconds: _sleep(seconds)))
         self.http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=10.0),
