@@ -63,13 +63,14 @@ def absence_source_problem(config: Any) -> str | None:
     )
 
 
-def base_url_problem(base_url: str, example: str) -> str | None:
-    """The sentence for a ``base_url`` that is not a URL or not https off loopback, or None."""
+def base_url_problem(base_url: str, example: str, setting: str = "base_url") -> str | None:
+    """The sentence for a base URL (the setting named ``setting``) that is not a URL or not
+    https off loopback, or None."""
     fault = base_url_fault(base_url)
     if fault == "not a URL":
-        return f"base_url {base_url!r} is not a URL; use e.g. {example}."
+        return f"{setting} {base_url!r} is not a URL; use e.g. {example}."
     if fault == "plain http":
-        return f"base_url {base_url!r} must use https (plain http is allowed only on loopback)."
+        return f"{setting} {base_url!r} must use https (plain http is allowed only on loopback)."
     return None
 
 

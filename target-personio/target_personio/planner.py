@@ -58,20 +58,24 @@ class Planner:
 
     # ---- planning ------------------------------------------------------------------------------
 
+    def timer_rules(self) -> TimerRules:
+        """When a timer may be written, as of now."""
+        return TimerRules(
+            now=self.clock(),
+            settle=timedelta(minutes=self.settings.settle_minutes),
+            window_start=self.window_start(),
+            only_verified=self.settings.only_verified_timers,
+        )
+
     def timer_lookups(self) -> TimerLookups:
         people = self.lookups.people  # first: a bad credential is the first thing to report
-        window_start = self.window_start()
-        since = mapping.local_time(window_start - timedelta(days=1), self.lookups.zone)
+        when = self.timer_rules()
+        since = mapping.local_time(when.window_start - timedelta(days=1), self.lookups.zone)
         links = self.links(TIMERS)
         return TimerLookups(
             people=people,
             zone=self.lookups.zone,
-            when=TimerRules(
-                now=self.clock(),
-                settle=timedelta(minutes=self.settings.settle_minutes),
-                window_start=window_start,
-                only_verified=self.settings.only_verified_timers,
-            ),
+            when=when,
             skip_approval=self.settings.skip_approval,
             overnight=self.settings.overnight_periods,
             found=self.lookups.found(

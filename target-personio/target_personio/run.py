@@ -17,6 +17,7 @@ from datetime import datetime
 from sync_ledger import Ledger, LedgerError, Link, Run, default_url
 from sync_ledger.engine import Plan
 from sync_ledger.engine.apply import Applier, stop_error
+from sync_ledger.engine.confirm import confirmed
 from sync_ledger.engine.record import Recorder
 from sync_ledger.engine.vocabulary import SKIP, STAFFOMATIC
 
@@ -26,6 +27,7 @@ from target_personio.lookups import Lookups
 from target_personio.order import in_waves, people_in
 from target_personio.planner import ABSENCES, TIMERS, Planner
 from target_personio.settings import Settings
+from target_personio.source import NO_CREDENTIALS, StaffomaticSource
 
 SYSTEM = STAFFOMATIC
 TARGET = "target-personio"
@@ -57,6 +59,9 @@ class SyncRun:
         self.planner = Planner(
             settings, self.lookups, clock, lambda entity: self.recorder.links(entity)
         )
+        self.source = StaffomaticSource.of(settings, self.planner.timer_rules)
+        """Staffomatic, read to confirm deletions of vanished or no longer eligible records
+        (None: no Staffomatic credential is set)."""
         self.lookups_ready = False
         """True once the users stream has been read (window records wait until then)."""
         self.at_end: list[Callable[[], None]] = []
@@ -123,10 +128,13 @@ class SyncRun:
     # ---- apply and record ----------------------------------------------------------------------
 
     def settle(self, plans: Sequence[Plan]) -> None:
-        """Apply the plans (a dry run sends nothing), record each; stop on an error that needs
-        a person once every plan has been recorded."""
+        """Confirm the deletes of vanished or no longer eligible records by reading Staffomatic,
+        apply the plans (a dry run sends nothing), record each; stop on an error that needs a
+        person once every plan has been recorded."""
         if not plans:
             return
+        check = self.source.check if self.source is not None else None
+        plans = confirmed(plans, check, NO_CREDENTIALS)
         if self._applier is None:
             destination = PersonioDestination(self.client)
             workers = self.settings.max_parallel_writes
@@ -211,6 +219,8 @@ class SyncRun:
             self._applier.close()
         if self._client is not None:
             self._client.close()
+        if self.source is not None:
+            self.source.close()
         if self._ledger is not None:
             self._ledger.close()
 

@@ -9,11 +9,9 @@ schema cannot judge alone (the absence source, the base URL, the credentials) is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
@@ -23,6 +21,9 @@ from sync_ledger.targets import (
     base_url_problem,
     settings_values,
 )
+from vendor_http import staffomatic
+from vendor_http.personio import DEFAULT_BASE_URL, PersonioProblem
+from vendor_http.personio_auth import credentials
 from vendor_http.settings import (
     ABSENCE_WINDOW_FUTURE_SETTING,
     ABSENCE_WINDOW_PAST_SETTING,
@@ -32,8 +33,6 @@ from vendor_http.timeutil import date_of
 
 from target_personio.client import RunStopped
 from target_personio.mapping import OVERNIGHT_FORMS, SPLIT
-
-DEFAULT_BASE_URL = "https://api.personio.de"
 
 CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     th.Property("client_id", th.StringType, secret=True, description="Personio API client id."),
@@ -142,6 +141,27 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.DateTimeType,
         description="Nothing that starts before this date is written.",
     ),
+    th.Property(
+        "source_account",
+        th.StringType,
+        description="Staffomatic account, only to confirm by one read that a timer or absence "
+        "which vanished (or is no longer eligible) really is before its Personio periods are "
+        "deleted; without it and a credential nothing is deleted for such a record.",
+    ),
+    th.Property("source_email", th.StringType, description="E-mail of that Staffomatic API user."),
+    th.Property("source_password", th.StringType, secret=True, description="Its password."),
+    th.Property(
+        "source_api_token",
+        th.StringType,
+        secret=True,
+        description="Staffomatic token (Bearer), instead of source_email and source_password.",
+    ),
+    th.Property(
+        "source_base_url",
+        th.StringType,
+        default=staffomatic.DEFAULT_BASE_URL,
+        description="Staffomatic API root ending in /v3 for those reads; https except on loopback.",
+    ),
 ).to_dict()
 
 
@@ -171,6 +191,11 @@ class Settings:
     lock_wait_seconds: int
     rate_limit_wait_seconds: int
     start_date: date | None
+    source_account: str | None
+    source_email: str | None
+    source_password: str | None
+    source_api_token: str | None
+    source_base_url: str
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -188,30 +213,33 @@ class Settings:
         problem = absence_source_problem({"absence_source": self.absence_source})
         problem = problem or base_url_problem(self.base_url, DEFAULT_BASE_URL)
         problem = problem or overnight_problem(self.overnight_periods)
+        problem = problem or base_url_problem(
+            self.source_base_url, staffomatic.DEFAULT_BASE_URL, "source_base_url"
+        )
         if problem:
             raise RunStopped(problem)
         self.credentials()
 
     def credentials(self) -> tuple[str, str]:
         """client_id and client_secret from the settings or from ``credentials_file``."""
-        client_id, client_secret = self.client_id, self.client_secret
-        path = self.credentials_file
-        if path and not (client_id and client_secret):
-            try:
-                data = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as exc:
-                raise RunStopped(
-                    f"The credentials_file {path} cannot be read ({type(exc).__name__}); point "
-                    'it at a JSON file with "client_id" and "client_secret".'
-                ) from None
-            client_id = client_id or data.get("client_id")
-            client_secret = client_secret or data.get("client_secret")
-        if not client_id or not client_secret:
+        try:
+            found = credentials(self.client_id, self.client_secret, self.credentials_file)
+        except PersonioProblem as exc:
+            raise RunStopped(str(exc)) from None
+        if found is None:
             raise RunStopped(
                 "Personio credentials are missing: set client_id and client_secret, or "
                 "credentials_file pointing at a JSON file holding both."
             )
-        return str(client_id), str(client_secret)
+        return found
+
+    @property
+    def has_source(self) -> bool:
+        """Whether a Staffomatic account and credential are set for confirmation reads."""
+        return bool(
+            self.source_account
+            and (self.source_api_token or (self.source_email and self.source_password))
+        )
 
 
 def overnight_problem(value: str) -> str | None:
@@ -229,6 +257,6 @@ def _typed(name: str, value: Any) -> Any:
         return {str(k): str(v) for k, v in (value or {}).items()}
     if name == "start_date":
         return date_of(value)
-    if name in ("base_url", "app_id", "absence_source", "overnight_periods"):
+    if name in ("base_url", "app_id", "absence_source", "overnight_periods", "source_base_url"):
         return str(value)
     return value

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from sync_ledger import Ledger, Link
 from sync_ledger.engine import Plan
 from sync_ledger.engine.apply import Applier, stop_error
+from sync_ledger.engine.confirm import confirmed
 from sync_ledger.engine.record import Recorder
 from sync_ledger.targets import text_problem
 
@@ -38,6 +39,7 @@ from target_staffomatic.rules import (
     read_absence,
 )
 from target_staffomatic.settings import Settings, StopRun
+from target_staffomatic.source import NO_CREDENTIALS, PersonioSource
 
 logger = logging.getLogger("target_staffomatic")
 TARGET = "target-staffomatic"
@@ -82,6 +84,8 @@ class Session:
             self.today + timedelta(days=settings.absence_window_future_days),
         )
         self.rules = settings.rules(self.zone, self.today)
+        self.source = PersonioSource.of(settings)
+        """Personio, read to confirm deletions of absences that vanished (None: no credential)."""
         self.lookups = reading.lookups(client)
         run = ledger.start_run(
             TARGET,
@@ -248,9 +252,11 @@ class Session:
     # ---- applying -----------------------------------------------------------------------------
 
     def apply(self, plans: list[Plan]) -> None:
-        """Send the plans (a few at once), then record every outcome in order and keep the
-        look-ups in step; an error that needs a person ends the run after that."""
-        results = self.applier.apply(plans)
+        """Confirm the deletes of vanished records by reading Personio, send the plans (a few
+        at once), then record every outcome in order and keep the look-ups in step; an error
+        that needs a person ends the run after that."""
+        check = self.source.check if self.source is not None else None
+        results = self.applier.apply(confirmed(plans, check, NO_CREDENTIALS))
         for result in results:
             self.recorder.record(result)
             plan = result.plan
@@ -271,6 +277,8 @@ class Session:
             summary = self.recorder.summary(held_back_line)
         finally:
             self.client.close()
+            if self.source is not None:
+                self.source.close()
             self.ledger.close()
         self.out.write(summary)
         self.out.flush()

@@ -20,6 +20,8 @@ from sync_ledger.targets import (
     base_url_problem,
     settings_values,
 )
+from vendor_http import personio
+from vendor_http.personio_auth import credentials
 from vendor_http.settings import (
     ABSENCE_WINDOW_FUTURE_SETTING,
     ABSENCE_WINDOW_PAST_SETTING,
@@ -134,6 +136,25 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "Write requests in flight at once.",
         default=4,
     ),
+    _setting(
+        "source_client_id",
+        th.StringType,
+        "Personio API client id, only to confirm by one read that an absence which vanished "
+        "from Personio is gone before its Staffomatic copy is deleted; without it nothing is "
+        "deleted for a vanished absence.",
+    ),
+    _setting("source_client_secret", th.StringType, "Its Personio client secret.", secret=True),
+    _setting(
+        "source_credentials_file",
+        th.StringType,
+        "Instead of the two: a JSON file with client_id and client_secret.",
+    ),
+    _setting(
+        "source_base_url",
+        th.StringType,
+        "Personio API root for those reads; https except on loopback.",
+        default=personio.DEFAULT_BASE_URL,
+    ),
 ).to_dict()
 
 
@@ -168,6 +189,10 @@ class Settings:
     max_parallel_writes: int
     lock_wait_seconds: int
     rate_limit_wait_seconds: int
+    source_client_id: str | None
+    source_client_secret: str | None
+    source_credentials_file: str | None
+    source_base_url: str
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -185,11 +210,26 @@ class Settings:
                 "Staffomatic credentials are missing: set api_token, or email and password, of "
                 "the Staffomatic API user."
             )
-        problem = base_url_problem(self.base_url, DEFAULT_BASE_URL)
+        problem = base_url_problem(self.base_url, DEFAULT_BASE_URL) or base_url_problem(
+            self.source_base_url, personio.DEFAULT_BASE_URL, "source_base_url"
+        )
         if problem:
             raise StopRun(problem)
+        self.source_credentials()
         if self.time_zone:
             self.zone(self.time_zone)
+
+    def source_credentials(self) -> tuple[str, str] | None:
+        """The Personio credential for confirmation reads, or None when none is set."""
+        try:
+            return credentials(
+                self.source_client_id,
+                self.source_client_secret,
+                self.source_credentials_file,
+                setting="source_credentials_file",
+            )
+        except personio.PersonioProblem as exc:
+            raise StopRun(str(exc)) from None
 
     @staticmethod
     def zone(name: str) -> ZoneInfo:
@@ -220,7 +260,7 @@ def _typed(name: str, value: Any) -> Any:
         return frozenset(value or ())
     if name.endswith("_map"):
         return dict(value or {})
-    if name in ("account", "base_url", "absence_source", "department_source"):
+    if name in ("account", "base_url", "absence_source", "department_source", "source_base_url"):
         return str(value)
     if name == "default_location_id":
         return None if value is None else int(value)

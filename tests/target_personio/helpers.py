@@ -18,6 +18,8 @@ from sync_ledger import Ledger
 from tap_staffomatic import schemas
 from target_personio.target import TargetPersonio
 
+from sandbox import roster
+
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 10, 30, 12, 0, tzinfo=UTC)
 """The fixed "now" of the sandbox tests (three days after the October 2024 DST change)."""
@@ -184,6 +186,15 @@ class Harness:
             "ledger_url": self.ledger_url,
             **self.settings,
             **overrides,
+        }
+
+    def staffomatic_source(self) -> dict[str, Any]:
+        """The ``source_*`` settings that let the target confirm a deletion by reading the
+        Staffomatic emulator."""
+        return {
+            "source_account": roster.STAFFOMATIC_ACCOUNT,
+            "source_api_token": roster.STAFFOMATIC_API_TOKEN,
+            "source_base_url": self.sandbox.staffomatic_api,
         }
 
     def run(self, text: str, **overrides: Any) -> TargetPersonio:

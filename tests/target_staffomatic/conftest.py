@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import target_staffomatic.client
+import vendor_http.staffomatic_client
 from sandbox.admin import Admin, Admins
 from sandbox.server import Sandbox
 from sync_ledger import Ledger
@@ -264,6 +264,15 @@ class Kit:
             **overrides,
         }
 
+    def personio_source(self) -> dict[str, Any]:
+        """The ``source_*`` settings that let the target confirm a deletion by reading the
+        Personio emulator."""
+        return {
+            "source_client_id": "demo-client-id",
+            "source_client_secret": "demo-client-secret",
+            "source_base_url": self.sandbox.personio_url,
+        }
+
     def run(self, messages: str, **overrides: Any) -> Result:
         """Run the target in-process; the sandbox request counts cover this run only."""
         self.sandbox.staffomatic.log.by_endpoint.clear()
@@ -313,7 +322,7 @@ class Kit:
 @pytest.fixture
 def no_sleep(no_sleep: list[float], monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The suite's ``no_sleep``, also where the target's client sleeps by default."""
-    monkeypatch.setattr(target_staffomatic.client, "_sleep", no_sleep.append)
+    monkeypatch.setattr(vendor_http.staffomatic_client, "_sleep", no_sleep.append)
     return no_sleep
 
 

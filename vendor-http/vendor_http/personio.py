@@ -27,6 +27,7 @@ from vendor_http.retry_after import parse_retry_after
 
 Generation = Literal["v1", "v2"]
 
+DEFAULT_BASE_URL = "https://api.personio.de"
 APP_ID_HEADER = "X-Personio-App-ID"
 V1_LIMITS = (Limit(1950, 60.0),)
 """All v1 endpoints: 2,000 a minute per IP, less a margin for clock differences."""

@@ -11,9 +11,11 @@ every other request. The transport is the caller's (``requests.Session.post`` in
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vendor_http.budget import RateLimitBudget
@@ -38,6 +40,33 @@ EXPIRY_MARGIN_SECONDS = 300.0
 """A token is replaced this long before Personio says it expires (or at half its life)."""
 DEFAULT_LIFETIME_SECONDS = 86400.0
 TIMEOUT_SECONDS = 60.0
+
+
+def credentials(
+    client_id: str | None,
+    client_secret: str | None,
+    path: str | None,
+    *,
+    setting: str = "credentials_file",
+) -> tuple[str, str] | None:
+    """``(client_id, client_secret)`` from the two settings, else from the JSON file at
+    ``path`` (named ``setting`` in the sentence when it cannot be read); None when neither
+    gives both."""
+    if path and not (client_id and client_secret):
+        try:
+            data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PersonioProblem(
+                f"The {setting} {path} cannot be read ({type(exc).__name__}); point it at a "
+                'JSON file with "client_id" and "client_secret".'
+            ) from None
+        if not isinstance(data, dict):
+            data = {}
+        client_id = client_id or data.get("client_id")
+        client_secret = client_secret or data.get("client_secret")
+    if not client_id or not client_secret:
+        return None
+    return str(client_id), str(client_secret)
 
 
 @dataclass

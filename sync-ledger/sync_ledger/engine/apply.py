@@ -6,6 +6,8 @@ lost took place. The applier never sends a write again blindly: when ``send`` ra
 :class:`~sync_ledger.engine.plan.AnswerLost`, it asks ``find``; a found record is linked (the op
 is recorded as ``link``), a write proven absent is sent once more, and otherwise the plan fails
 with the reason (the recorder queues it for the next run). A DELETE answered 404 counts as done.
+A plan that still asks for confirmation (``Plan.confirm``: its deletes wait for a read of the
+source, :mod:`sync_ledger.engine.confirm`) is never sent: it fails with the reason.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class Found:
 
     record_id: DestId | None = None
     record: Any = None
+
+
+class Unconfirmed(Exception):
+    """A plan whose deletes still wait for a read of the source reached the applier."""
 
 
 class _Absent:
@@ -149,6 +155,11 @@ class Applier:
     def run(self, plan: Plan) -> Applied:
         """Run one plan's ops in order; the first error ends it."""
         result = Applied(plan, ids=dict(plan.ids))
+        if plan.confirm:
+            result.error = Unconfirmed(
+                "its deletes were not confirmed by a read of the source record, so none was sent"
+            )
+            return result
         for op in plan.ops:
             try:
                 self._one(plan, op, result)

@@ -27,6 +27,10 @@ The contract between the rules (pure: a source record, the look-ups and its ledg
   ``drop_link`` removes the link instead, once every op succeeded.
 - A write whose answer was lost (the request may or may not have happened) raises
   :class:`AnswerLost`; the applier never sends it again blindly.
+- ``confirm``: the plan's deletes rest on a source record missing from a read (or judged no
+  longer eligible from it). The confirmation step (:mod:`sync_ledger.engine.confirm`) reads
+  that one source record first and turns the plan into its deletes or into a ``skip``; the
+  applier refuses to send a plan that still asks for confirmation.
 """
 
 from __future__ import annotations
@@ -138,6 +142,9 @@ class Plan:
     held_back: str = ""
     """A look-up missing in the destination that held this record back (e.g. an absence
     type's name): counted in the summary instead of listed as a problem."""
+    confirm: bool = False
+    """The deletes may be sent only after a direct read of the source record proves it gone
+    or removed (see the module's contract)."""
 
     def __post_init__(self) -> None:
         if self.outcome and self.outcome not in OUTCOMES:

@@ -181,9 +181,10 @@ def plan_vanished_absences(
     links: Mapping[str, Link], seen: set[str], window: AbsenceWindow
 ) -> list[Plan]:
     """After a complete read of the window: remove the periods of linked absences that were
-    not seen, when they lie inside the window (others are simply no longer read)."""
+    not seen, when they lie inside the window (others are simply no longer read), once a read
+    of each absence confirms it (``Plan.confirm``)."""
     return [
-        removal(STAFFOMATIC_ABSENCES, aid, ABSENCE_PATH, link, VANISHED)
+        removal(STAFFOMATIC_ABSENCES, aid, ABSENCE_PATH, link, VANISHED, confirm=True)
         for aid, link in links.items()
         if aid not in seen
         and window.holds(str(link.data.get("starts", "")), str(link.data.get("ends", "")))

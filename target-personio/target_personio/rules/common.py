@@ -75,12 +75,15 @@ def link_or_create(
     return Op("create", "POST", path, body, params, ref=slot)
 
 
-def removal(entity: str, source_id: str, path: str, link: Link, reason: str) -> Plan:
+def removal(
+    entity: str, source_id: str, path: str, link: Link, reason: str, *, confirm: bool = False
+) -> Plan:
     """Delete what the sync wrote for a source record, then forget its link.
 
     A link's ``periods`` (a timer's) are deleted one by one; without them, its ``dest_id`` is.
     Should a delete fail, the link keeps what was not deleted yet, so the next run deletes the
-    rest."""
+    rest. ``confirm``: the record vanished from a read or was judged no longer eligible from
+    it, so a read of the source record must confirm it first (``Plan.confirm``)."""
     periods = link.data.get("periods")
     data: dict[str, Any] = dict(link.data)
     if periods is None:
@@ -99,4 +102,5 @@ def removal(entity: str, source_id: str, path: str, link: Link, reason: str) -> 
         link=LinkPlan(None, data),
         drop_link=True,
         ids=ids,
+        confirm=confirm,
     )

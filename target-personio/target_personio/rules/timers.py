@@ -6,7 +6,8 @@ Its link keeps the person, the timer's start and every period (id, type, local s
 A new timer's periods are created (or linked, when Personio already holds them: after a lost
 ledger or a lost answer; found in the other overnight form, they are linked and reconciled to
 the form asked for); a changed timer's periods are reconciled (:mod:`.periods`); a timer that is
-no longer eligible loses the periods the sync wrote.
+no longer eligible, or vanished from a complete read, loses the periods the sync wrote once a
+direct read of the timer confirms it (``Plan.confirm``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def plan_timer(record: Mapping[str, Any], link: Link | None, look: TimerLookups)
         return None
     if problem:
         if link is not None:
-            return removal(WORK_TIMERS, tid, ATTENDANCE_PATH, link, problem)
+            return removal(WORK_TIMERS, tid, ATTENDANCE_PATH, link, problem, confirm=True)
         return Plan(WORK_TIMERS, tid, outcome=SKIP, reason=problem)
     person, why = look.people.person_for(record.get("user_id"))
     if person is None:
@@ -258,7 +259,8 @@ def plan_vanished_timers(
     links: Mapping[str, Link], seen: set[str], window_start: datetime
 ) -> list[Plan]:
     """After a complete read of the window: remove the periods of linked timers that were not
-    seen and started inside the window (older ones are simply no longer read)."""
+    seen and started inside the window (older ones are simply no longer read), once a read of
+    each timer confirms it (``Plan.confirm``)."""
     plans = []
     for tid, link in links.items():
         if tid in seen:
@@ -266,5 +268,5 @@ def plan_vanished_timers(
         started = mapping.parse_time(link.data.get("starts_at"))
         if started is None or started < window_start:
             continue
-        plans.append(removal(WORK_TIMERS, tid, ATTENDANCE_PATH, link, VANISHED))
+        plans.append(removal(WORK_TIMERS, tid, ATTENDANCE_PATH, link, VANISHED, confirm=True))
     return plans

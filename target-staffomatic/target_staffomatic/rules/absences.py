@@ -7,7 +7,8 @@ last day ends at 12:00, and such periods are sent with ``all_day: false``.
 
 An absence whose linked record is gone is created again; one the ledger lost is found by user,
 type and exact times and linked again (recorded as ``link``). A period rejected or cancelled in
-Personio, or gone from a window read completely, is deleted in Staffomatic.
+Personio is deleted in Staffomatic; one gone from a window read completely is deleted once a
+direct read of the Personio period confirms it is gone (``Plan.confirm``).
 """
 
 from __future__ import annotations
@@ -332,12 +333,13 @@ def vanished(
 def plan_vanished(
     links: Mapping[str, Link], seen: set[str], window: tuple[date, date], lk: Lookups
 ) -> list[Plan]:
-    """Deletes for linked absences whose source vanished from a window read completely."""
+    """Deletes for linked absences whose source vanished from a window read completely, each
+    to be confirmed by a read of the Personio period first (``Plan.confirm``)."""
     plans = []
     for sid, link in vanished(links, seen, window):
         dest = int(link.dest_id) if link.dest_id.lstrip("-").isdigit() else None
         current = (lk.absences or {}).get(dest) if dest is not None else None
-        plan = Plan(ABSENCE, sid, drop_link=True)
+        plan = Plan(ABSENCE, sid, drop_link=True, confirm=True)
         plan.dest_id = dest
         if current is None:
             plan.outcome, plan.reason = "unchanged", "vanished and already gone"
