@@ -189,6 +189,13 @@ class Emulator:
     def on_reset(self) -> None:
         """Called after the state was replaced (reset or load): clear caches, buckets, tokens."""
 
+    def admin_routes(self) -> list[Route]:
+        """The vendor's own admin endpoints (under ``/_sandbox/``), beside the shared ones."""
+        return []
+
+    def close(self) -> None:
+        """Stop what the emulator runs in the background (the server is shutting down)."""
+
     # ---- state ----------------------------------------------------------------------------------
 
     def reset(self, seed: str, **params: Any) -> None:
@@ -226,6 +233,7 @@ class Emulator:
             Route("/_sandbox/requests", self._admin_requests, methods=["GET"]),
             Route("/_sandbox/faults", self._admin_faults, methods=["GET", "POST"]),
             Route("/_sandbox/variants", self._admin_variants, methods=["GET", "POST"]),
+            *self.admin_routes(),
         ]
         vendor_routes = self.routes()
         inner = Starlette(routes=admin + vendor_routes)

@@ -76,5 +76,7 @@ def running(seed: str = "demo", host: str = "127.0.0.1", **params: Any) -> Itera
             s.should_exit = True
         thread.join(timeout=10)
         loop.close()
+        personio.close()
+        staffomatic.close()
         for k in sockets:
             k.close()

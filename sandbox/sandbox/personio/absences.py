@@ -196,6 +196,7 @@ class Absences(PersonioBase):
         if answer is not None:
             return answer
         body = await json_object(request)
+        was = dict(item)
         before = (item["absence_type"], item["starts_from"], item.get("ends_at"))
         self._apply_absence(item, body, creating=False)
         skip = skip_approval(request)
@@ -210,6 +211,7 @@ class Absences(PersonioBase):
             # A changed time range or type needs approval again unless skip_approval is set.
             item["approval"] = {"status": "PENDING"}
         item["updated_at"] = utc_stamp(datetime.now(UTC))
+        self._changed("absence_periods", item, "updated", was)
         return Response(status_code=204)
 
 

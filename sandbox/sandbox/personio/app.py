@@ -19,6 +19,7 @@ from sandbox.personio.errors import Problem, V1Error, v1_error
 from sandbox.personio.limits import RateLimits
 from sandbox.personio.records import DEFAULT_LIMITS, DEFAULT_SETTINGS
 from sandbox.personio.seed import build
+from sandbox.personio.webhooks import Webhooks
 
 COLLECTIONS = {
     "company": dict,
@@ -32,7 +33,7 @@ COLLECTIONS = {
 }
 
 
-class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
+class PersonioEmulator(Auth, Employees, Absences, Attendances, Webhooks, RateLimits):
     """Personio's public API as far as the sync uses it, in memory."""
 
     variants = {
@@ -42,6 +43,10 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
         "absence_patch_approval": ("approves", "keeps_status"),
         "token_generations": ("shared", "separate"),
         "expired_attendance_status": ("unknown", "listed"),
+        "webhook_same_url": ("conflict", "allowed"),
+        "webhook_token_shown": ("shown", "hidden"),
+        "webhook_duplicates": ("none", "every_event"),
+        "webhook_order": ("in_order", "reversed_pairs"),
     }
 
     # ---- Emulator hooks ---------------------------------------------------------------------
@@ -77,6 +82,11 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
                 v2(self.one_attendance),
                 methods=["GET", "PATCH", "DELETE"],
             ),
+            Route("/v2/webhooks", v2(self.list_webhooks), methods=["GET"]),
+            Route("/v2/webhooks", v2(self.create_webhook), methods=["POST"]),
+            Route(
+                "/v2/webhooks/{id}", v2(self.one_webhook), methods=["GET", "PATCH", "DELETE"]
+            ),
         ]
         catch_all = Route(
             "/{path:path}",
@@ -108,7 +118,10 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
             "absence_periods": ("id", "person", "absence_type", "starts_from", "approval"),
             "attendance_periods": ("id", "person", "type", "start", "approval"),
             "tokens": ("token", "client_id", "expires_at"),
+            "webhooks": ("id", "url", "status", "enabled_events"),
         }
+        if not isinstance(state.setdefault("webhooks", []), list):
+            raise SandboxError("'webhooks' must be a JSON array")
         for key, fields in required.items():
             for n, item in enumerate(state[key]):
                 missing = [f for f in fields if not isinstance(item, dict) or f not in item]

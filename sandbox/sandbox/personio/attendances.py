@@ -181,10 +181,12 @@ class Attendances(PersonioBase):
         if answer is not None:
             return answer
         body = await json_object(request)
+        was = dict(item)
         self._apply_attendance(item, body, creating=False)
         if skip_approval(request):
             item["approval"] = {"status": "CONFIRMED"}
         item["updated_at"] = utc_stamp(datetime.now(UTC))
+        self._changed("attendance_periods", item, "updated", was)
         return Response(status_code=204)
 
 

@@ -34,6 +34,8 @@ V2_SCOPES = {
     "/v2/absence-periods/{id}": "personio:absences",
     "/v2/attendance-periods": "personio:attendances",
     "/v2/attendance-periods/{id}": "personio:attendances",
+    "/v2/webhooks": "personio:webhooks",
+    "/v2/webhooks/{id}": "personio:webhooks",
 }
 
 
@@ -293,6 +295,7 @@ class PersonioBase(Emulator):
         now = utc_stamp(datetime.now(UTC))
         item.update(created_at=now, updated_at=now)
         self.state[collection].append(item)
+        self._changed(collection, item, "created", None)
         return JSONResponse(view(request, item), status_code=201)
 
     def _read_or_delete(
@@ -303,8 +306,15 @@ class PersonioBase(Emulator):
             return JSONResponse(view(request, item))
         if request.method == "DELETE":
             self.state[collection].remove(item)
+            self._changed(collection, item, "deleted", None)
             return Response(status_code=204)
         return None
+
+    def _changed(
+        self, collection: str, item: dict[str, Any], change: str, before: dict[str, Any] | None
+    ) -> None:
+        """Hook: ``item`` of ``collection`` was ``created``, ``updated`` (from ``before``) or
+        ``deleted`` through the API (the webhooks queue its events)."""
 
 
 def set_comment(body: dict[str, Any], updated: dict[str, Any]) -> None:

@@ -30,12 +30,24 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "employees_default_limit": 50,
     "employees_max_limit": 100,
     "updated_since_pages": True,
+    "webhook_ack_seconds": 3.0,
+    "webhook_fast_attempts": 2,
+    "webhook_retry_delays": [60, 300, 1800, 7200, 43200, 172800],
+    "webhook_reorder_hold_seconds": 1.0,
 }
 """``updated_since_pages``: whether ``limit``/``offset`` apply together with ``updated_since``.
 
 The spec says they are ignored then; the 2023-11-16 changelog says paging is mandatory with it.
 The emulator follows the newer changelog by default; set False to get the spec's behaviour.
+
+``webhook_*``: how deliveries to registered webhooks are made (:mod:`sandbox.personio.deliveries`):
+the documented 3 s to acknowledge, up to 2 quick requests per attempt, and the delays before the
+6 later attempts (Personio names no numbers beyond "growing, for up to 3 days": see the
+assumption table in ``sandbox/README.md``). Tests shorten them through ``POST /_sandbox/deliveries``.
 """
+
+COMPANY_ID = "314159"
+"""The demo company's id, sent as ``company_id`` with every webhook delivery."""
 
 ALL_SCOPES = [
     "personio:persons:read",
@@ -43,6 +55,8 @@ ALL_SCOPES = [
     "personio:absences:write",
     "personio:attendances:read",
     "personio:attendances:write",
+    "personio:webhooks:read",
+    "personio:webhooks:write",
 ]
 
 SHIFT_PLANNING = "dynamic_4711001"

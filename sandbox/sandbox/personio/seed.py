@@ -2,7 +2,7 @@
 
 A state document is plain JSON (what ``GET /_sandbox/state`` returns):
 
-- ``company``: ``{"name", "time_zone"}``;
+- ``company``: ``{"id", "name", "time_zone"}`` (``id`` is the ``company_id`` of webhook deliveries);
 - ``api_clients``: ``{client_id, client_secret, name, scopes, attributes}``; ``attributes`` is the
   whitelist of employee attribute keys the client may read;
 - ``attributes``: the employee attribute definitions ``{key, label, type, universal_id, options}``
@@ -13,6 +13,7 @@ A state document is plain JSON (what ``GET /_sandbox/state`` returns):
   with ``attributes[]``);
 - ``absence_types``, ``absence_periods``, ``attendance_periods``: as the v2 API shows them;
 - ``tokens``: ``{token, client_id, scope, expires_at}`` (``expires_at`` in epoch seconds);
+- ``webhooks``: the registered webhooks as ``/v2/webhooks`` shows them (token included);
 - ``limits`` and ``settings``: rate limits and emulated quirks (:mod:`sandbox.personio.records`);
 - ``variants``: the switches for unconfirmed behaviour (:mod:`sandbox.variants`).
 
@@ -28,6 +29,7 @@ from sandbox.core import SandboxError
 from sandbox.personio.records import (
     ABSENCE_TYPES,
     ALL_SCOPES,
+    COMPANY_ID,
     ATTRIBUTES,
     CONTRACT_TYPE,
     DEFAULT_LIMITS,
@@ -107,7 +109,7 @@ def _count(name: str, value: Any) -> int:
 def _base() -> dict[str, Any]:
     keys = [a["key"] for a in ATTRIBUTES]
     return {
-        "company": {"name": "Demo Gastro GmbH", "time_zone": COMPANY_TIME_ZONE},
+        "company": {"id": COMPANY_ID, "name": "Demo Gastro GmbH", "time_zone": COMPANY_TIME_ZONE},
         "api_clients": [
             {
                 "client_id": PERSONIO_CLIENT_ID,
@@ -139,6 +141,7 @@ def _base() -> dict[str, Any]:
         "absence_periods": [],
         "attendance_periods": [],
         "tokens": [],
+        "webhooks": [],
         "limits": _copy(DEFAULT_LIMITS),
         "settings": dict(DEFAULT_SETTINGS),
     }
