@@ -12,6 +12,7 @@ Every call raises :class:`AdminError` when the server answers with an error, wit
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -130,6 +131,35 @@ class Admin(_Closing):
 
     def clear_variants(self) -> None:
         self.variants(reset=True)
+
+    # ---- webhook deliveries (Personio only) ----------------------------------------------------
+
+    def emit(self, event_name: str, payload: dict[str, Any], company_id: str | None = None) -> int:
+        """Queue an event by hand for every enabled webhook subscribed to it (``company_id``:
+        another company's); how many deliveries were queued."""
+        body: dict[str, Any] = {"event_name": event_name, "payload": payload}
+        if company_id is not None:
+            body["company_id"] = company_id
+        return int(self.call("POST", "events", body)["queued"])
+
+    def deliveries(self, **settings: Any) -> dict[str, Any]:
+        """``pending``, the delivery ``settings`` and every request made (``deliveries``);
+        settings given (``ack_seconds``, ``fast_attempts``, ``retry_delays``,
+        ``reorder_hold_seconds``, ``clear=True``) are changed first."""
+        if not settings:
+            return dict(self.call("GET", "deliveries"))
+        return dict(self.call("POST", "deliveries", settings))
+
+    def delivered(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every delivery request made, once none is pending (AdminError after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.deliveries()
+            if not answer["pending"]:
+                return list(answer["deliveries"])
+            if time.monotonic() > deadline:
+                raise AdminError(f"{answer['pending']} deliveries still pending after {timeout} s")
+            time.sleep(0.02)
 
     def fresh(self, seed: str = "demo", **params: Any) -> None:
         """The data of ``seed``, no faults, default variants and a fresh request log."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 from sandbox.personio import PersonioEmulator
+from sandbox.personio.events import EVENT_NAMES, Event, period_payload
 from sandbox.roster import (
     PERSONIO_CLIENT_ID,
     PERSONIO_CLIENT_SECRET,
@@ -248,3 +250,56 @@ def test_v2_lists_and_created_objects_match_the_common_shapes(
     assert created.status_code == 201
     created_schema = copy.deepcopy(v2_components["schemas"]["CreatedObject"])
     assert _schema_errors(created_schema, root, created.json()) == []
+
+
+def test_v2_webhook_answers_match_the_common_shapes(
+    demo: TestClient, v2_components: dict[str, Any]
+) -> None:
+    headers = v2_headers(demo)
+    root = {"components": v2_components}
+    body = {
+        "url": "https://sync.example/events",
+        "description": "sync",
+        "token": "Bearer t",
+        "enabled_events": ["person.created"],
+    }
+    created = demo.post("/v2/webhooks", headers=headers, json=body)
+    assert created.status_code == 201
+    assert _schema_errors(v2_components["schemas"]["CreatedObject"], root, created.json()) == []
+    listed = demo.get("/v2/webhooks", headers=headers).json()
+    assert _schema_errors(v2_components["schemas"]["MetaObject"], root, listed["_meta"]) == []
+    answers = [
+        demo.post("/v2/webhooks", headers=headers, json={"url": "https://x.example"}),  # 400
+        demo.get("/v2/webhooks/nope", headers=headers),  # 404
+        demo.post("/v2/webhooks", headers=headers, json=body),  # 409
+        demo.post("/v2/webhooks", headers=headers, json={**body, "enabled_events": ["x"]}),  # 422
+    ]
+    assert [a.status_code for a in answers] == [400, 404, 409, 422]
+    for answer in answers:
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert _schema_errors(v2_components["schemas"]["ErrorResponse"], root, answer.json()) == []
+
+
+DELIVERY_BODY = {
+    "type": "object",
+    "properties": {
+        "company_id": {"type": "string"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "payload": {"type": "object"},
+        "meta": {"type": "object"},
+        "event_name": {"type": "string"},
+    },
+    "required": ["company_id", "occurred_at", "payload", "event_name"],
+}
+"""The body of every delivery, after the schema on Personio's webhook reference page (the page
+is not in the reference folder; its facts are in the research notes, section 4.6)."""
+
+
+def test_delivery_bodies_match_the_documented_schema() -> None:
+    emulator = PersonioEmulator("demo")
+    period = emulator.state["absence_periods"][0]
+    bodies = [Event(name, period_payload(period)).body() for name in EVENT_NAMES]
+    validator = OAS30Validator(DELIVERY_BODY, format_checker=OAS30Validator.FORMAT_CHECKER)
+    for body in bodies:
+        assert [e.message for e in validator.iter_errors(body)] == []
+        assert datetime.fromisoformat(body["occurred_at"]).tzinfo is not None

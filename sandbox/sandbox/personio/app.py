@@ -84,9 +84,7 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, Webhooks, RateLim
             ),
             Route("/v2/webhooks", v2(self.list_webhooks), methods=["GET"]),
             Route("/v2/webhooks", v2(self.create_webhook), methods=["POST"]),
-            Route(
-                "/v2/webhooks/{id}", v2(self.one_webhook), methods=["GET", "PATCH", "DELETE"]
-            ),
+            Route("/v2/webhooks/{id}", v2(self.one_webhook), methods=["GET", "PATCH", "DELETE"]),
         ]
         catch_all = Route(
             "/{path:path}",

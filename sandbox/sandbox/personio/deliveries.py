@@ -233,9 +233,7 @@ class Dispatcher:
         with self._cond:
             if not self.background or self._closed or self._thread is not None:
                 return
-            self._thread = threading.Thread(
-                target=self._run, name="personio-webhooks", daemon=True
-            )
+            self._thread = threading.Thread(target=self._run, name="personio-webhooks", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:

@@ -43,7 +43,7 @@ The emulator follows the newer changelog by default; set False to get the spec's
 ``webhook_*``: how deliveries to registered webhooks are made (:mod:`sandbox.personio.deliveries`):
 the documented 3 s to acknowledge, up to 2 quick requests per attempt, and the delays before the
 6 later attempts (Personio names no numbers beyond "growing, for up to 3 days": see the
-assumption table in ``sandbox/README.md``). Tests shorten them through ``POST /_sandbox/deliveries``.
+assumption table in ``sandbox/README.md``). Tests shorten them (``POST /_sandbox/deliveries``).
 """
 
 COMPANY_ID = "314159"

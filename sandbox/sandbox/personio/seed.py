@@ -29,8 +29,8 @@ from sandbox.core import SandboxError
 from sandbox.personio.records import (
     ABSENCE_TYPES,
     ALL_SCOPES,
-    COMPANY_ID,
     ATTRIBUTES,
+    COMPANY_ID,
     CONTRACT_TYPE,
     DEFAULT_LIMITS,
     DEFAULT_SETTINGS,

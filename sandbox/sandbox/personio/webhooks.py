@@ -100,7 +100,7 @@ class Webhooks(PersonioBase):
 
     @property
     def _webhooks(self) -> list[dict[str, Any]]:
-        return self.state.setdefault("webhooks", [])  # type: ignore[no-any-return]
+        return self.state.setdefault("webhooks", [])
 
     def _webhook(self, webhook_id: str) -> dict[str, Any] | None:
         return next((w for w in list(self._webhooks) if w["id"] == webhook_id), None)
