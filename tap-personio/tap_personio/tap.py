@@ -24,7 +24,7 @@ from vendor_http.settings import (
 from vendor_http.timeutil import day_window, parse_timestamp, utcnow
 from vendor_http.urls import base_url_fault
 
-from tap_personio import streams
+from tap_personio import by_id, streams
 from tap_personio.auth import PersonioAuthenticator
 from tap_personio.client import Personio, Window
 from tap_personio.employees import columns_for
@@ -50,6 +50,9 @@ ATTRIBUTES_HELP = (
     "allow {it} for the API credential in Personio (Settings > Integrations > API credentials "
     "> your credential > Readable employee attributes) or remove {it} from required_attributes"
 )
+
+
+ID_LIST = th.ArrayType(th.CustomType({"type": ["string", "integer"]}))
 
 
 class TapPersonio(Clocked, Tap):
@@ -118,6 +121,18 @@ class TapPersonio(Clocked, Tap):
             description="On a full read of absences and attendances, send ACTIVATE_VERSION "
             "before the first and after the last record of the window.",
         ),
+        th.Property(
+            by_id.SETTING,
+            th.ObjectType(
+                th.Property("employees", ID_LIST),
+                th.Property("absences", ID_LIST),
+                th.Property("attendances", ID_LIST),
+            ),
+            description="Read just these records: employee ids, absence period ids and "
+            "attendance period ids, each by its own request; streams without ids emit nothing "
+            "(absence_types is still read whole). No ACTIVATE_VERSION, no bookmark; a named "
+            "record Personio no longer has is sent with _sdc_deleted_at.",
+        ),
         RATE_LIMIT_WAIT_SETTING,
     ).to_dict()
 
@@ -178,6 +193,11 @@ class TapPersonio(Clocked, Tap):
         )
         lookback = timedelta(minutes=int(self.config.get("lookback_minutes", 240)))
         return Window(start, end, lookback)
+
+    @cached_property
+    def only_ids(self) -> by_id.OnlyIds | None:
+        """The records of a "just these records" run; None for a normal run."""
+        return by_id.OnlyIds.of(self.config.get(by_id.SETTING))
 
     # ---- what the streams share -------------------------------------------------------------
 
@@ -247,6 +267,7 @@ class TapPersonio(Clocked, Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        only = self.only_ids  # a wrong setting stops the tap before any request
         self.check_required_attributes()
         attributes = self.readable_attributes
         untyped = any(
@@ -255,6 +276,18 @@ class TapPersonio(Clocked, Tap):
         )
         columns = columns_for(attributes, self.employee_sample if untyped else [])
         personio, window, names = self.personio, self.window, self.absence_type_names
+        if only is not None:
+            employees = by_id.EmployeesById(self, personio, columns, window.lookback)
+            absences = by_id.AbsencesById(self, personio, window, names)
+            attendances = by_id.AttendancesById(self, personio, window)
+            employees.ids, absences.ids = only.employees, only.absences
+            attendances.ids = only.attendances
+            return [
+                employees,
+                streams.AbsenceTypesStream(self, personio, names),
+                absences,
+                attendances,
+            ]
         return [
             streams.EmployeesStream(self, personio, columns, window.lookback),
             streams.AbsenceTypesStream(self, personio, names),
