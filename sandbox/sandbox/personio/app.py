@@ -40,8 +40,8 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, RateLimits):
         "attendance_period_filters": ("as_named", "overlapping", "starting_inside"),
         "overnight_attendance": ("allowed", "refused"),
         "absence_patch_approval": ("approves", "keeps_status"),
-        "token_generations": ("shared", "separate"),
-        "expired_attendance_status": ("unknown", "listed"),
+        "token_generations": ("separate", "shared"),
+        "expired_attendance_status": ("listed", "unknown"),
     }
 
     # ---- Emulator hooks ---------------------------------------------------------------------
