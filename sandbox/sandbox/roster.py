@@ -8,7 +8,8 @@ Each person is an employee in Personio, a user in Staffomatic, or both. The edge
 - 1001 Anna Schmidt: already linked (the Staffomatic user's ``custom_id`` is ``"1001"``);
 - 1002 Ben Müller: same e-mail in both, not yet linked (matched by e-mail);
 - 1003 Clara Weber: e-mails differ only in letter case;
-- 1005 Eva Wagner: no e-mail in Personio (cannot be created in Staffomatic);
+- 1005 Eva Wagner: no e-mail in Personio (created in Staffomatic only with the target's
+  ``create_users_without_email``);
 - 1006 Felix Becker: hire date in the future (created locked, unlocked on the hire date);
 - 1007 Greta Hoffmann: last working day passed, status still ``active`` (gets locked);
 - 1008 Henrik Schulz: status ``inactive`` (gets locked);

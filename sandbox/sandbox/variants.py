@@ -1,7 +1,8 @@
 """Switches for vendor behaviour that no vendor document confirms (``state["variants"]``).
 
-Each emulator names its switches and their values in ``Emulator.variants``, the default first
-(what the sandbox did before the switch existed). ``sandbox/README.md`` lists every switch with
+Each emulator names its switches and their values in ``Emulator.variants``, the default first:
+what the vendor's documents say where they say anything (recorded traffic next), the sandbox's
+own choice otherwise. ``sandbox/README.md`` lists every switch with
 the plugin code that depends on it and the tests that run each value.
 """
 

@@ -68,8 +68,9 @@ class UsersStream(StaffomaticStream):
     def memberships(self) -> tuple[dict[int, set[int]], dict[int, int]]:
         """User id -> location ids (from member lists), and department id -> location id.
 
-        The documented user has no ``location_ids``: they are derived from the departments
-        (and from the locations' member lists), joined with the field where a server sends it.
+        The documented user has no ``location_ids``: they are derived from documented fields
+        only, the locations' and departments' ``user_ids`` and the user's ``department_ids``
+        (a ``location_ids`` a server may send anyway is not read).
         """
         users: dict[int, set[int]] = defaultdict(set)
         departments: dict[int, int] = {}
@@ -87,7 +88,7 @@ class UsersStream(StaffomaticStream):
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
         users, departments = self.memberships
-        locations = set(row.get("location_ids") or ()) | users.get(row["id"], set())
+        locations = set(users.get(row["id"], ()))
         locations.update(
             departments[department_id]
             for department_id in row.get("department_ids") or ()

@@ -79,6 +79,12 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     ),
     _setting("invite_users", th.BooleanType, "Invite users when they are created.", default=False),
     _setting(
+        "create_users_without_email",
+        th.BooleanType,
+        "Create users for employees without e-mail (linked by custom_id, never invited).",
+        default=False,
+    ),
+    _setting(
         "lock_before_hire_date",
         th.BooleanType,
         "Keep users locked until their hire date.",
@@ -172,6 +178,7 @@ class Settings:
     dry_run: bool
     absence_source: str
     invite_users: bool
+    create_users_without_email: bool
     lock_before_hire_date: bool
     lock_after_last_day: bool
     mirror_absence_approval: bool

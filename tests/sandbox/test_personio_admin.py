@@ -182,7 +182,7 @@ def test_v2_token_bucket_announces_itself_and_429s_without_retry_after(
     emulator.state["limits"]["v2"] = {
         "/v2/absence-periods": {"replenish_rate": 0.01, "burst_capacity": 2}
     }
-    client = connect(emulator)
+    client = connect(emulator, v2=True)
     responses = [client.get("/v2/absence-periods") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 429]
     assert [r.headers["x-ratelimit-remaining"] for r in responses] == ["1", "0", "0"]
@@ -253,6 +253,9 @@ def test_served_over_loopback_with_absolute_next_links(sandbox: Sandbox) -> None
         headers = {"Authorization": f"Bearer {token}"}
         employees = http.get("/v1/company/employees", params={"limit": 100}, headers=headers)
         assert employees.json()["metadata"]["total_elements"] == 22
+        form = {**CREDENTIALS, "grant_type": "client_credentials"}
+        v2_token = http.post("/v2/auth/token", data=form).json()["access_token"]
+        headers = {"Authorization": f"Bearer {v2_token}"}
         page = http.get("/v2/absence-periods", params={"limit": 5}, headers=headers).json()
         next_url = page["_meta"]["links"]["next"]["href"]
         assert next_url.startswith(f"{sandbox.personio_url}/v2/absence-periods?")

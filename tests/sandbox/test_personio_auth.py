@@ -114,8 +114,12 @@ def test_v2_token_from_form_body_works_on_v2_endpoints(client: TestClient) -> No
     assert client.get("/v2/absence-types", headers=headers).status_code == 200
 
 
-def test_v1_token_is_accepted_on_v2(client: TestClient) -> None:
+def test_v1_token_is_refused_on_v2_unless_the_generations_share_tokens(client: TestClient) -> None:
     headers = {"Authorization": f"Bearer {v1_token(client)}"}
+    refused = client.get("/v2/absence-periods", headers=headers)
+    assert refused.status_code == 403  # each generation has its own tokens, as documented
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    client.post("/_sandbox/variants", json={"token_generations": "shared"}).raise_for_status()
     assert client.get("/v2/absence-periods", headers=headers).status_code == 200
 
 

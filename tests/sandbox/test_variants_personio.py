@@ -221,6 +221,7 @@ def test_separate_token_generations_refuse_each_other(emulator: PersonioEmulator
 
 def test_shared_token_generations_work_on_both(emulator: PersonioEmulator) -> None:
     client = TestClient(emulator.app())
+    switch(client, token_generations="shared")
     v1 = client.post("/v1/auth", json=V1_JSON).json()["data"]["token"]
     response = client.get("/v2/absence-types", headers={"Authorization": f"Bearer {v1}"})
     assert response.status_code == 200

@@ -7,13 +7,14 @@ sources disagree, the choice is stated next to the code. The state document is d
 Conventions the clients must know:
 
 - Tokens (``papi-...``) live 24 h; the same client (and scope) gets the same token back while it
-  lives; a token from ``/v1/auth`` also works on v2 and the other way round (unless the switch
-  ``token_generations`` is ``separate``). No ``Authorization`` header: 401; an unknown, revoked or
-  expired token: 403.
+  lives; a token from ``/v1/auth`` works on v1 only, one from ``/v2/auth/token`` on v2 only
+  (the switch ``token_generations`` ``shared`` lets each work on both). No ``Authorization``
+  header: 401; an unknown, revoked or expired token (or one of the other generation): 403.
 - v2 absence periods of DAILY types: ``starts_from.type`` ``FIRST_HALF`` starts in the morning,
   ``SECOND_HALF`` at noon (a half day); ``ends_at.type`` ``FIRST_HALF`` ends at noon (a half day),
   ``SECOND_HALF`` at the end of the day. ``approval.status`` is PENDING, APPROVED or REJECTED.
-- v2 attendance periods: ``approval.status`` is PENDING, CONFIRMED or REJECTED.
+- v2 attendance periods: ``approval.status`` is PENDING, CONFIRMED, REJECTED or EXPIRED (the
+  switch ``expired_attendance_status`` ``unknown`` refuses EXPIRED as a filter).
 - v2 ``created_at``/``updated_at`` are UTC (``...Z``); the ``updated_at.gte/lte`` filters take the
   same UTC time written without ``Z``. Period date-times are local times of the company time zone.
 

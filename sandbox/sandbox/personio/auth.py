@@ -51,8 +51,9 @@ class Auth(PersonioBase):
     def _issue(self, client: dict[str, Any], scope: str, generation: str) -> dict[str, Any]:
         """The client's live token for ``scope``, or a new one (tokens are stable for 24 h).
 
-        With ``variants.token_generations`` ``separate`` a token is kept per API generation and
-        marked with it (``generation``), so the other generation's endpoints refuse it.
+        Every token is marked with the generation that issued it. With
+        ``variants.token_generations`` ``separate`` (the default) a token is kept per generation
+        and the other generation's endpoints refuse it; with ``shared`` one token serves both.
         """
         now = time.time()
         self.state["tokens"] = [t for t in self.state["tokens"] if float(t["expires_at"]) > now]
@@ -69,9 +70,8 @@ class Auth(PersonioBase):
             "client_id": client["client_id"],
             "scope": scope,
             "expires_at": int(now) + TOKEN_LIFETIME,
+            "generation": generation,
         }
-        if separate:
-            record["generation"] = generation
         self.state["tokens"].append(record)
         return record
 

@@ -108,8 +108,12 @@ class PersonioBase(Emulator):
         record = self._token(token.strip()) if scheme.lower() == "bearer" else None
         client = self._client(record["client_id"]) if record else None
         generation = "v2" if v2 else "v1"
-        if record is not None and record.get("generation", generation) != generation:
-            record = None  # a token of the other generation (token_generations: separate)
+        if (
+            record is not None
+            and record.get("generation", generation) != generation
+            and self.variant("token_generations") == "separate"
+        ):
+            record = None  # a token of the other generation
         if record is None or client is None:
             if v2:
                 raise Problem(

@@ -101,8 +101,8 @@ class Absences(Listing):
         else:
             duration = int((ends - starts).total_seconds())
         fields |= {"starts_at": iso(starts, zone), "ends_at": iso(ends, zone)}
-        # The 2017 recording kept adjusted_duration when an update changed the dates; the
-        # sandbox recomputes it unless variants.adjusted_duration is "kept".
+        # The 2017 recording kept adjusted_duration when an update changed the dates, and so
+        # does the sandbox unless variants.adjusted_duration is "recomputed".
         recompute = record is ABSENCE_DEFAULTS or self.variant("adjusted_duration") == "recomputed"
         if "adjusted_duration" not in fields and recompute:
             fields["adjusted_duration"] = duration

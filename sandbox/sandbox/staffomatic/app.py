@@ -45,10 +45,10 @@ class StaffomaticEmulator(Organisation, Users, Absences, Timers):
     variants = {
         "date_filters": ("overlapping", "starting_inside"),
         "users_without_state": ("active", "all"),
-        "user_fields": ("extended", "documented"),
-        "user_without_email": ("refused", "created"),
-        "create_status": ("200", "201"),
-        "adjusted_duration": ("recomputed", "kept"),
+        "user_fields": ("documented", "extended"),
+        "user_without_email": ("created", "refused"),
+        "create_status": ("201", "200"),
+        "adjusted_duration": ("kept", "recomputed"),
     }
 
     # ---- routes ---------------------------------------------------------------------------------

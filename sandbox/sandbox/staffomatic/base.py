@@ -249,7 +249,7 @@ class StaffomaticBase(Emulator):
         )
         if request.method == "GET" and request.headers.get("if-none-match") == tag:
             return Response(status_code=304, headers=headers)
-        # Creates answer 200 as recorded in 2017; the docs say 201 (variants.create_status).
+        # Creates answer 201 as the docs say; 200 as recorded in 2017 (variants.create_status).
         created = request.method == "POST" and self.variant("create_status") == "201"
         return Response(
             body,

@@ -29,6 +29,7 @@ class Rules:
     time_zone: ZoneInfo
     today: date
     invite_users: bool
+    create_users_without_email: bool
     lock_before_hire_date: bool
     lock_after_last_day: bool
     mirror_absence_approval: bool

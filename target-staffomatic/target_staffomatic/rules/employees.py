@@ -164,8 +164,10 @@ def _plan_create(plan: Plan, case: _Employee) -> Plan:
     body = dict(case.owned)
     if case.syncs_departments and department is not None:
         body["department_ids"] = [department]
-    if case.rules.invite_users:
+    if case.rules.invite_users and body.get("email"):
         body["do"] = "send_invitation"
+    elif case.rules.invite_users:
+        case.notes.append("not invited: no e-mail")
     plan.ops.append(Op("create", "POST", paths.users_of(location), body))
     if case.lock:
         lock = {"do": "lock"}
@@ -176,8 +178,10 @@ def _plan_create(plan: Plan, case: _Employee) -> Plan:
 
 
 def _cannot_create(case: _Employee) -> str:
-    if not case.owned.get("email"):
-        return "no e-mail in Personio: add one to create the user"
+    if not case.owned.get("email") and not case.rules.create_users_without_email:
+        return (
+            "no e-mail in Personio: add one, or set create_users_without_email, to create the user"
+        )
     if case.location is None:
         office = str(case.record.get("office_name") or "").strip() or "(none)"
         return (
@@ -253,7 +257,7 @@ def _match_user(
     try:
         user = _by_custom_id(sid, lk) or _by_link(link, lk) or _by_email(sid, email, lk)
         if user is None:
-            _no_namesake(sid, employee, lk)
+            _no_namesake(sid, email, employee, lk)
     except _Ambiguous as exc:
         plan.outcome, plan.reason = "skip", str(exc)
         return None
@@ -288,14 +292,26 @@ def _by_email(sid: str, email: str, lk: Lookups) -> dict[str, Any] | None:
     return user
 
 
-def _no_namesake(sid: str, employee: Mapping[str, Any], lk: Lookups) -> None:
-    """No user matched: a user without e-mail carrying the employee's full name blocks a create."""
-    namesakes = sorted(lk.by_name_without_email.get(full_name(employee), ()))
-    if namesakes:
-        raise _Ambiguous(
-            f"ambiguous: user {_ids(namesakes)} has no e-mail and the employee's full name; "
-            f"set its custom_id to {sid} to link it"
-        )
+def _no_namesake(sid: str, email: str, employee: Mapping[str, Any], lk: Lookups) -> None:
+    """No user matched: a user who may be the same person by name blocks a create.
+
+    That is a user without e-mail carrying the employee's full name; for an employee without
+    e-mail also one with an e-mail that no employee is linked to (nothing tells them apart).
+    """
+    namesakes = sorted(
+        uid
+        for uid in lk.by_name.get(full_name(employee), ())
+        if not norm(lk.users[uid].get("email"))
+        or (not email and not lk.users[uid].get("custom_id"))
+    )
+    if not namesakes:
+        return
+    ids = _ids(namesakes)
+    if email:
+        why = f"user {ids} has no e-mail and the employee's full name"
+    else:
+        why = f"the employee has no e-mail and user {ids} has the same full name"
+    raise _Ambiguous(f"ambiguous: {why}; set its custom_id to {sid} to link it")
 
 
 def _ids(ids: Iterable[int]) -> str:

@@ -1,7 +1,9 @@
 """The Staffomatic data the rules match on: read once per run, kept up to date as writes land.
 
-:class:`Lookups` indexes users (by ``custom_id``, e-mail, and name when they have no e-mail),
-locations, departments, absence types and the absences of the window.
+:class:`Lookups` indexes users (by ``custom_id``, e-mail and full name), locations, departments,
+absence types and the absences of the window. Only documented fields are read: a user's locations
+come from the locations' and departments' ``user_ids``, its ``department_ids`` and the location
+it was created in.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class Lookups:
         self.absences: dict[int, dict[str, Any]] | None = None
         self.by_custom_id: dict[str, set[int]] = defaultdict(set)
         self.by_email: dict[str, set[int]] = defaultdict(set)
-        self.by_name_without_email: dict[str, set[int]] = defaultdict(set)
+        self.by_name: dict[str, set[int]] = defaultdict(set)
         self.user_locations: dict[int, list[int]] = defaultdict(list)
         self.location_by_name = {norm(loc.get("name")): lid for lid, loc in self.locations.items()}
         self.department_by_name: dict[tuple[int, str], int] = {}
@@ -71,17 +73,15 @@ class Lookups:
         if old is not None:
             self.by_custom_id[str(old.get("custom_id") or "")].discard(uid)
             self.by_email[norm(old.get("email"))].discard(uid)
-            self.by_name_without_email[full_name(old)].discard(uid)
+            self.by_name[full_name(old)].discard(uid)
         self.users[uid] = user
         if user.get("custom_id"):
             self.by_custom_id[str(user["custom_id"])].add(uid)
         if norm(user.get("email")):
             self.by_email[norm(user.get("email"))].add(uid)
-        else:
-            self.by_name_without_email[full_name(user)].add(uid)
-        for lid in [*(user.get("location_ids") or []), location_id]:
-            if lid is not None:
-                self._add_location(uid, int(lid))
+        self.by_name[full_name(user)].add(uid)
+        if location_id is not None:
+            self._add_location(uid, int(location_id))
         for did in user.get("department_ids") or []:
             dep = self.departments.get(int(did))
             if dep and dep.get("location_id") is not None:

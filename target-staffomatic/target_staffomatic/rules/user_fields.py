@@ -64,6 +64,11 @@ def _text(name: str) -> Callable[[Employee, Iterable[str]], Any]:
     return lambda employee, _: str(employee.get(name) or "").strip()
 
 
+def _email(employee: Employee, _: Iterable[str]) -> str | None:
+    """The e-mail; none is never sent (a user's e-mail is not blanked, a new user gets none)."""
+    return str(employee.get("email") or "").strip() or None
+
+
 @dataclass(frozen=True)
 class UserField:
     """One Staffomatic user field and the Personio value it takes."""
@@ -82,7 +87,7 @@ class UserField:
 USER_FIELDS: tuple[UserField, ...] = (
     UserField("first_name", _text("first_name"), text=True),
     UserField("last_name", _text("last_name"), text=True),
-    UserField("email", _text("email"), text=True, casefold=True),
+    UserField("email", _email, text=True, casefold=True),
     UserField("custom_id", lambda employee, _: str(employee["id"])),
     UserField("max_vacation_days", vacation_days, setting="max_vacation_days"),
     UserField(
