@@ -17,22 +17,48 @@ from tests.tap_personio.conftest import Messages, records, run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(
-    "column",
-    ["fix_salary", "hourly_salary", "fix_salary_interval", "iban", "bank_name", "bic"]
-    + ["date_of_birth", "geburtsdatum", "tax_id", "social_security_number", "nationality"]
-    + ["termination_reason", "steuer_id", "religion"],
-)
+SENSITIVE = [
+    "fix_salary",
+    "hourly_salary",
+    "fix_salary_interval",
+    "iban",
+    "bank_name",
+    "bic",
+    "date_of_birth",
+    "geburtsdatum",
+    "tax_id",
+    "social_security_number",
+    "nationality",
+    "termination_reason",
+    "steuer_id",
+    "religion",
+]
+SYNCED = [
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "hire_date",
+    "last_working_day",
+    "termination_date",
+    "office_name",
+    "department_name",
+    "team_name",
+    "public_holidays",
+    "weekly_working_hours",
+    "absence_entitlement",
+    "shift_planning",
+    "last_modified_at",
+]
+
+
+@pytest.mark.parametrize("column", SENSITIVE)
 def test_pay_bank_birth_and_identity_columns_are_sensitive(column: str) -> None:
     assert sensitive(column)
 
 
-@pytest.mark.parametrize(
-    "column",
-    ["id", "email", "first_name", "last_name", "status", "hire_date", "last_working_day"]
-    + ["termination_date", "office_name", "department_name", "team_name", "public_holidays"]
-    + ["weekly_working_hours", "absence_entitlement", "shift_planning", "last_modified_at"],
-)
+@pytest.mark.parametrize("column", SYNCED)
 def test_what_the_sync_uses_is_not_sensitive(column: str) -> None:
     assert not sensitive(column)
 
