@@ -7,7 +7,7 @@ DISTS := sandbox vendor-http sync-ledger tap-personio tap-staffomatic target-sta
 PRESENT := $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),$(d)))
 PACKAGES := $(foreach d,$(PRESENT),$(d)/$(subst -,_,$(d)))
 
-.PHONY: install test lint typecheck unit demo bench clean
+.PHONY: install test lint typecheck unit compat demo bench clean
 
 $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,21 @@ unit: install
 
 test: lint typecheck unit
 
+# A quick check on another Python (CI: 3.13 from pyenv): each plugin installs and answers --about,
+# and the unit tests of the ledger and of the HTTP policies pass. PY_COMPAT names the interpreter.
+PY_COMPAT ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3)))
+COMPAT := .venv-compat
+PLUGINS := tap-personio tap-staffomatic target-staffomatic target-personio
+
+compat:
+	@test -n "$(PY_COMPAT)" || { echo "No Python 3.13 under ~/.pyenv/versions: set PY_COMPAT" >&2; exit 1; }
+	$(PY_COMPAT) -m venv --clear $(COMPAT)
+	$(COMPAT)/bin/python -m pip install --quiet --upgrade pip uv
+	$(COMPAT)/bin/uv pip install --quiet --python $(COMPAT)/bin/python "pytest>=9.1" requests-mock httpx "psycopg[binary]>=3.2" $(foreach d,$(PRESENT),-e ./$(d))
+	$(COMPAT)/bin/python --version
+	for plugin in $(PLUGINS); do $(COMPAT)/bin/$$plugin --about --format json >/dev/null || exit 1; done
+	$(COMPAT)/bin/pytest -q tests/sync_ledger tests/vendor_http
+
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
@@ -36,4 +51,4 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .meltano .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) .meltano .mypy_cache .ruff_cache

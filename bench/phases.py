@@ -39,11 +39,12 @@ def configs_for(sb: Sandbox, workdir: Path) -> dict[str, Path]:
         "base_url": f"{sb.urls['staffomatic']}/v3",
         "user_agent": USER_AGENT,
     }
+    framed = {"window_activate_version": True}  # as the sync's extractors
     configs = {
-        "tap-personio": personio,
+        "tap-personio": personio | framed,
         "target-staffomatic": staffomatic
         | {"ledger_url": ledger, "absence_source": "personio", "max_parallel_writes": 4},
-        "tap-staffomatic": staffomatic,
+        "tap-staffomatic": staffomatic | framed,
         "target-personio": personio | {"ledger_url": ledger, "absence_source": "personio"},
     }
     paths = {}

@@ -2,10 +2,10 @@
 # The demo (`make demo`): the whole sync against the sandbox, as a newcomer would run it.
 #   1. start the sandbox (emulated Personio on :8401 and Staffomatic on :8402, demo data)
 #   2. meltano install (the plugins' virtual environments under .meltano/)
-#   3. a dry run of full-sync and its plan
-#   4. full-sync, then the sync-ledger report
-#   5. full-sync again: nothing to write
-#   6. one change in each system, then the partial sync carries them over
+#   3. a dry run of sync-all (every area) and its plan
+#   4. the daily-full-refresh schedule, then the sync-ledger report
+#   5. daily-full-refresh again: nothing to write
+#   6. one change in each system, then the incremental-every-2h schedule carries them over
 # It starts from a clean ledger and clean Meltano state (both under .meltano/demo/), talks only
 # to 127.0.0.1, and stops the sandbox when it ends, however it ends.
 set -euo pipefail
@@ -67,36 +67,36 @@ if ! meltano install >"$DEMO/install.log" 2>&1; then
 fi
 echo "Installed; the plugins' virtual environments are under .meltano/."
 
-heading "3. Dry run: what full-sync would do (nothing is written, no bookmark is kept)"
+heading "3. Dry run: what sync-all would do (nothing is written, no bookmark is kept)"
 T=$(since)
-echo "\$ python scripts/sync.py --dry-run full-sync && meltano invoke sync-ledger plan --since $T"
-python scripts/sync.py --dry-run full-sync --log "$LOG"
+echo "\$ python scripts/sync.py --dry-run sync-all && meltano invoke sync-ledger plan --since $T"
+python scripts/sync.py --dry-run sync-all --log "$LOG"
 ledger plan --since "$T"
 read -r P S < <(helper writes "$PERSONIO" "$STAFFOMATIC")
 echo "Writes sent by the dry run: Personio $P, Staffomatic $S"
 
-heading "4. full-sync (the daily 06:30 schedule: every area, whole windows)"
+heading "4. daily-full-refresh (the daily 06:30 schedule: every area, whole windows)"
 T=$(since)
-echo "\$ python scripts/sync.py full-sync"
-python scripts/sync.py full-sync --log "$LOG"
+echo "\$ python scripts/sync.py daily-full-refresh"
+python scripts/sync.py daily-full-refresh --log "$LOG"
 echo
 echo "\$ meltano invoke sync-ledger report --since $T"
 ledger report --since "$T"
 
-heading "5. full-sync again: everything is in step, so nothing is written"
+heading "5. daily-full-refresh again: everything is in step, so nothing is written"
 read -r P0 S0 < <(helper writes "$PERSONIO" "$STAFFOMATIC")
 T=$(since)
-python scripts/sync.py full-sync --log "$LOG"
+python scripts/sync.py daily-full-refresh --log "$LOG"
 read -r P1 S1 < <(helper writes "$PERSONIO" "$STAFFOMATIC")
 echo "Writes sent by this run: Personio $((P1 - P0)), Staffomatic $((S1 - S0))"
 ledger report --since "$T" --format json | helper totals
 echo "(skips are the records held back above, with the same reasons)"
 
-heading "6. A change in each system, then the partial sync (every two hours: what changed)"
+heading "6. A change in each system, then incremental-every-2h (every two hours: what changed)"
 helper change "$PERSONIO" "$STAFFOMATIC"
 T=$(since)
-echo "\$ python scripts/sync.py partial-sync"
-python scripts/sync.py partial-sync --log "$LOG"
+echo "\$ python scripts/sync.py incremental-every-2h"
+python scripts/sync.py incremental-every-2h --log "$LOG"
 helper show "$PERSONIO" "$STAFFOMATIC"
 ledger report --since "$T" --format json | helper totals
 

@@ -1,16 +1,17 @@
 """Run a schedule or job of the Meltano project one task at a time, so one area's failure does
 not stop the others.
 
-``meltano run full-sync`` stops at the first task that fails: if Personio refused the
+``meltano run sync-all`` stops at the first task that fails: if Personio refused the
 employees pipeline, the timers would not be synced either. This runs each task of the job as
 its own ``meltano run``, carries on after a failure, and exits 1 at the end, naming what
-failed. A schedule's ``env`` (``MELTANO_RUN_FULL_REFRESH`` for ``full-sync``) is applied as
-``meltano schedule run`` would apply it.
+failed. A schedule's ``env`` (``MELTANO_RUN_FULL_REFRESH`` for ``daily-full-refresh``) is
+applied as ``meltano schedule run`` would apply it.
 
-    python scripts/sync.py full-sync            # the daily schedule: every area, whole window
-    python scripts/sync.py partial-sync         # the two-hourly schedule: what changed
-    python scripts/sync.py sync-timers          # "sync now" for one area (a job)
-    python scripts/sync.py --dry-run full-sync  # plan only: nothing written, no bookmark moved
+    python scripts/sync.py daily-full-refresh    # the daily schedule: every area, whole window
+    python scripts/sync.py incremental-every-2h  # the two-hourly schedule: what changed
+    python scripts/sync.py sync-timers           # "sync now" for one area (a job)
+    python scripts/sync.py --dry-run sync-all    # plan only: nothing written, no bookmark moved
+    python scripts/sync.py --timeout 3600 daily-full-refresh   # from cron: never past an hour
 
 Names are looked up as schedules first, then as jobs. Standard library only; it calls the
 ``meltano`` found next to this Python or on PATH (or the one ``SYNC_MELTANO`` names), in the
@@ -20,7 +21,8 @@ Files it makes Meltano write (the plugins' generated config, which holds secrets
 to the user (umask 077). One sync at a time per project: a second one waits (``--wait``,
 default 30 minutes) for the first to end, then runs. SIGTERM or SIGINT stops the running task's
 whole process group (Meltano and the plugins) and exits 128 + the signal number, with one
-sentence.
+sentence; ``--timeout`` does the same once the sync (its wait included) has run that long, and
+exits 124.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ GRACE_SECONDS = 30
 """How long a stopped task may take to end after SIGTERM before it is killed."""
 
 
+TIMEOUT_EXIT = 124
+"""The exit status after ``--timeout`` (as timeout(1))."""
+
+
 class Stopped(Exception):
     """SIGTERM or SIGINT reached this script."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class TimedOut(Exception):
+    """The sync ran for its whole ``--timeout``."""
 
 
 def _stop(signum: int, _frame: Any) -> None:
@@ -159,15 +169,22 @@ def dry_run_tasks(tasks: list[str]) -> list[str]:
     return [" ".join(task) for task in merged]
 
 
-def run_task(command: list[str], env: dict[str, str], log: Path | None) -> int:
-    """Run one ``meltano run`` in a process group of its own. When this script is stopped, the
-    whole group (Meltano and the plugins it started) gets SIGTERM, then SIGKILL after
-    :data:`GRACE_SECONDS`, so nothing is left running."""
+def run_task(
+    command: list[str], env: dict[str, str], log: Path | None, deadline: float | None = None
+) -> int:
+    """Run one ``meltano run`` in a process group of its own. When this script is stopped, or
+    the ``deadline`` (a :func:`time.monotonic` value) passes, the whole group (Meltano and the
+    plugins it started) gets SIGTERM, then SIGKILL after :data:`GRACE_SECONDS`, so nothing is
+    left running."""
     out = log.open("a") if log else None
     try:
         child = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
         try:
-            return child.wait()
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            return child.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            stop_group(child)
+            raise TimedOut from None
         except Stopped:
             stop_group(child)
             raise
@@ -207,7 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         default=WAIT_SECONDS,
         help=f"seconds to wait for another sync of this project to end (default {WAIT_SECONDS})",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop the running task and start no other once the sync (its wait for another "
+        f"sync included) has run this long; exit {TIMEOUT_EXIT}",
+    )
     args = parser.parse_args(argv)
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
     # Files Meltano writes for the plugins (their config, holding secrets), the ledger and the
     # system database are readable by this user only.
     os.umask(0o077)
@@ -224,9 +249,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         run_flags.append("--no-state-update")
 
+    wait = args.wait if args.timeout is None else min(args.wait, args.timeout)
     try:
-        with one_sync_at_a_time(" ".join(args.names), args.wait):
-            return run_all(args, meltano, run_flags)
+        with one_sync_at_a_time(" ".join(args.names), wait):
+            return run_all(args, meltano, run_flags, deadline)
+    except TimedOut:
+        print(
+            f"Stopped after the --timeout of {args.timeout:g} s; the running task was stopped "
+            "too (its target records the run as interrupted) and no other was started. The "
+            "next run carries on.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return TIMEOUT_EXIT
     except Busy as busy:
         print(busy, file=sys.stderr, flush=True)
         return 1
@@ -240,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + stop.signum
 
 
-def run_all(args: argparse.Namespace, meltano: list[str], run_flags: list[str]) -> int:
+def run_all(
+    args: argparse.Namespace, meltano: list[str], run_flags: list[str], deadline: float | None
+) -> int:
     failed: list[str] = []
     total = 0
     for name in args.names:
@@ -256,7 +293,7 @@ def run_all(args: argparse.Namespace, meltano: list[str], run_flags: list[str]) 
             env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
             if args.environment:
                 env["MELTANO_ENVIRONMENT"] = args.environment
-            returncode = run_task(command, {**os.environ, **env}, args.log)
+            returncode = run_task(command, {**os.environ, **env}, args.log, deadline)
             if returncode != 0:
                 failed.append(task)
                 print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)

@@ -250,11 +250,12 @@ class PersonioV2Stream(PersonioStream):
 class WindowedV2Stream(PersonioV2Stream):
     """A v2 period endpoint read within the tap's window, incremental on ``updated_at``.
 
-    Without a bookmark (first run, ``--full-refresh``) the whole window is read and, unless
-    ``window_activate_version`` is off, framed by two ACTIVATE_VERSION messages with the same
-    version: one before the first record, one after the last. The second one tells a target that
-    the window was read completely. Incremental runs re-read ``lookback_minutes`` before the
-    bookmark and send no ACTIVATE_VERSION.
+    Without a bookmark (first run, ``--full-refresh``) the whole window is read and, when
+    ``window_activate_version`` is on (it is off by default: SQL loaders would take the window
+    for the whole table), framed by two ACTIVATE_VERSION messages with the same version: one
+    before the first record, one after the last. The second one tells a target that the window
+    was read completely. Incremental runs re-read ``lookback_minutes`` before the bookmark and
+    send no ACTIVATE_VERSION.
     """
 
     replication_key = "updated_at"
@@ -287,7 +288,7 @@ class WindowedV2Stream(PersonioV2Stream):
     @override
     def get_records(self, context: Context | None) -> Generator[dict[str, Any], None, None]:
         framed = self.updated_since(context) is None and bool(
-            self.config.get("window_activate_version", True)
+            self.config.get("window_activate_version", False)
         )
         if not framed:
             yield from super().get_records(context)

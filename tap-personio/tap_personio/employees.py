@@ -19,6 +19,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from vendor_http.timeutil import iso_timestamp
@@ -67,6 +68,51 @@ STANDARD_KINDS: dict[str, str] = {
     "cost_centers": "cost_centers",
     **dict.fromkeys(RELATED, "related"),
 }
+
+SENSITIVE_COLUMNS: tuple[str, ...] = (
+    # pay
+    "*salary*",
+    "*wage*",
+    "*bonus*",
+    "*gehalt*",
+    "*lohn*",
+    # bank details
+    "*iban*",
+    "bic*",
+    "*_bic",
+    "*bank*",
+    "*account_number*",
+    "*kontonummer*",
+    # birth date, identity and social insurance numbers
+    "*birth*",
+    "*geburt*",
+    "*tax*",
+    "*steuer*",
+    "*social_security*",
+    "*sozialversicherung*",
+    "*health_insurance*",
+    "*krankenkasse*",
+    "*krankenversicherung*",
+    "*passport*",
+    "*reisepass*",
+    # special categories and the reason someone left
+    "*nationality*",
+    "*staatsangehoerigkeit*",
+    "*religion*",
+    "*konfession*",
+    "termination_reason*",
+)
+"""Shell patterns (each with a ``*``: Meltano warns about a plain name that matches no column)
+of employee columns that are HR-sensitive: not selected by default (the
+catalog marks them ``selected-by-default: false``); a catalog or Meltano ``select`` that names
+one opts in. Custom attributes are matched by their column name (``iban``, ``date_of_birth``,
+``geburtsdatum``)."""
+
+
+def sensitive(column: str) -> bool:
+    """Whether ``column`` of the employees stream is HR-sensitive (:data:`SENSITIVE_COLUMNS`)."""
+    return any(fnmatchcase(column, pattern) for pattern in SENSITIVE_COLUMNS)
+
 
 KIND_BY_PERSONIO_TYPE = {
     "standard": "string",

@@ -14,10 +14,11 @@ from vendor_http.timeutil import iso_timestamp, parse_timestamp
 
 from tap_personio import schemas
 from tap_personio.client import Personio, PersonioStream, PersonioV2Stream, Window, WindowedV2Stream
-from tap_personio.employees import Column, flatten, schema_for
+from tap_personio.employees import Column, flatten, schema_for, sensitive
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import MetadataMapping
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 SCHEMAS = SchemaDirectory(schemas)
@@ -81,6 +82,18 @@ class EmployeesStream(PersonioStream):
         self.columns = columns
         self.lookback = lookback
         self._emitted: set[int] = set()
+
+    @property
+    @override
+    def metadata(self) -> MetadataMapping:
+        """The SDK's metadata, with HR-sensitive columns (salary, bank details, birth date...)
+        not selected by default: they are read only when a catalog selects them by name."""
+        metadata = super().metadata
+        for name in self.schema["properties"]:
+            entry = metadata.get(("properties", name))
+            if sensitive(name) and entry is not None and entry.selected_by_default is None:
+                entry.selected_by_default = False
+        return metadata
 
     @override
     def get_new_paginator(self) -> EmployeesPaginator:

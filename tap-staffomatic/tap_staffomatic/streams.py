@@ -102,8 +102,9 @@ class WindowStream(StaffomaticStream):
     """Records in a time window, read whole on every run (Staffomatic has no "changed since").
 
     Without a bookmark (the first run, or ``--full-refresh``) every record of the window is
-    emitted between two ``ACTIVATE_VERSION`` messages of the same version (unless
-    ``window_activate_version`` is off): the second one says the window was read completely,
+    emitted, and with ``window_activate_version`` on (off by default: SQL loaders would take
+    the window for the whole table) framed by two ``ACTIVATE_VERSION`` messages of the same
+    version: the second one says the window was read completely,
     so a target may remove what it did not see. With a bookmark only records changed since the
     bookmark minus ``lookback_minutes`` are emitted, and no ``ACTIVATE_VERSION``.
 
@@ -153,7 +154,7 @@ class WindowStream(StaffomaticStream):
         self.logger.info(
             "Reading all %s from %s until %s", self.name, low.isoformat(), high.isoformat()
         )
-        if not self.config.get("window_activate_version", True):
+        if not self.config.get("window_activate_version", False):
             yield from super().get_records(context)
             return
         version = round(time.time() * 1000)

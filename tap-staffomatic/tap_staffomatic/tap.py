@@ -86,9 +86,11 @@ class TapStaffomatic(Clocked, Tap):
         th.Property(
             "window_activate_version",
             th.BooleanType,
-            default=True,
+            default=False,
             description="On a full read of absences and work timers, send ACTIVATE_VERSION "
-            "before the first and after the last record of the window",
+            "before the first and after the last record of the window (for targets that remove "
+            "what the window no longer holds; SQL loaders would take the window for the whole "
+            "table and mark older rows deleted)",
         ),
         RATE_LIMIT_WAIT_SETTING,
     ).to_dict()

@@ -63,7 +63,7 @@ def assert_nothing_written_again(sync: Sync) -> None:
     with Ledger(sync.ledger_url) as ledger:
         queued = Counter(r.system for r in ledger.all_retries(given_up=False))
     personio, staffomatic = writes(sync.personio), writes(sync.staffomatic)
-    ok(sync.meltano("run", "--full-refresh", "full-sync"))
+    ok(sync.meltano("run", "--full-refresh", "sync-all"))
     assert writes(sync.personio) - personio == queued["staffomatic"]
     assert writes(sync.staffomatic) - staffomatic == queued["personio"]
 
@@ -89,7 +89,7 @@ def test_full_sync_with_personio_leading_absences_syncs_every_area_and_then_writ
     sync: Sync,
 ) -> None:
     personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
-    ok(sync.meltano("run", "full-sync"))
+    ok(sync.meltano("run", "sync-all"))
 
     personio = state(sync.personio)
     assert_people_and_timers_synced(sync, personio_before, personio)
@@ -118,7 +118,7 @@ def test_full_sync_with_staffomatic_leading_absences_syncs_every_area_and_then_w
 ) -> None:
     sync.env["ABSENCE_SOURCE"] = "staffomatic"
     personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
-    ok(sync.meltano("run", "full-sync"))
+    ok(sync.meltano("run", "sync-all"))
 
     personio = state(sync.personio)
     assert_people_and_timers_synced(sync, personio_before, personio)
@@ -138,16 +138,16 @@ def test_full_sync_with_staffomatic_leading_absences_syncs_every_area_and_then_w
     assert_nothing_written_again(sync)
 
 
-def test_partial_sync_carries_changes_and_only_the_full_sync_schedule_removes_a_deletion(
+def test_incremental_schedule_carries_changes_and_only_the_daily_full_refresh_removes_a_deletion(
     sync: Sync,
 ) -> None:
-    ok(sync.meltano("schedule", "run", "full-sync"))
+    ok(sync.meltano("schedule", "run", "daily-full-refresh"))
     anna = users_by_person(state(sync.staffomatic))["1001"]
 
     rename_employee(sync.personio, 1012, "Wolf-Berger")
     timer = add_verified_timer(sync.staffomatic, anna["id"], days_ago=2)
     personio_before = state(sync.personio)
-    partial = ok(sync.meltano("schedule", "run", "partial-sync"))
+    partial = ok(sync.meltano("schedule", "run", "incremental-every-2h"))
     assert "Performing full refresh" not in partial.stderr
 
     assert users_by_person(state(sync.staffomatic))["1012"]["last_name"] == "Wolf-Berger"
@@ -168,9 +168,9 @@ def test_partial_sync_carries_changes_and_only_the_full_sync_schedule_removes_a_
     )
     linked = int(absence_links[period["id"]].dest_id)
     delete_absence_period(sync.personio, period["id"])
-    ok(sync.meltano("schedule", "run", "partial-sync"))
+    ok(sync.meltano("schedule", "run", "incremental-every-2h"))
     assert linked in {a["id"] for a in state(sync.staffomatic)["absences"]}
-    full = ok(sync.meltano("schedule", "run", "full-sync"))  # the schedule's full refresh
+    full = ok(sync.meltano("schedule", "run", "daily-full-refresh"))  # the schedule's full refresh
     assert "Performing full refresh" in full.stderr
     remaining = state(sync.staffomatic)["absences"]
     assert linked not in {a["id"] for a in remaining}
@@ -178,7 +178,7 @@ def test_partial_sync_carries_changes_and_only_the_full_sync_schedule_removes_a_
 
 
 def test_dry_run_writes_nothing_keeps_no_bookmark_and_records_the_plan(sync: Sync) -> None:
-    done = ok(sync.script("--dry-run", "full-sync"))
+    done = ok(sync.script("--dry-run", "sync-all"))
     assert "All 2 tasks succeeded." in done.stdout  # one target run per pipeline
     assert writes(sync.personio) == 0
     assert writes(sync.staffomatic) == 0
@@ -198,7 +198,7 @@ def test_dry_run_writes_nothing_keeps_no_bookmark_and_records_the_plan(sync: Syn
 def test_a_failing_area_does_not_stop_the_others(sync: Sync) -> None:
     # Personio refuses the employees pipeline's credential (only that extractor's).
     personio_before, staffomatic_before = state(sync.personio), state(sync.staffomatic)
-    done = sync.script("full-sync", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
+    done = sync.script("daily-full-refresh", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
 
     assert done.returncode == 1
     assert "1 of 4 tasks failed: tap-personio--employees target-staffomatic" in done.stderr
@@ -213,7 +213,7 @@ def test_a_failing_area_does_not_stop_the_others(sync: Sync) -> None:
 
 def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> None:
     """Why the schedules run through scripts/sync.py (documented in the README)."""
-    done = sync.meltano("run", "full-sync", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
+    done = sync.meltano("run", "sync-all", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
     assert done.returncode == 1
     assert writes(sync.personio) == 0  # the timers never ran
 
@@ -236,12 +236,12 @@ def wait_until_a_sync_holds_the_project(project: Path) -> None:
 def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     sync: Sync,
 ) -> None:
-    """Two `scripts/sync.py full-sync` started together (cron overlapping a manual run): the
-    second waits for the first, then finds everything done; the end state is one full sync's,
-    with no duplicate, and a further run writes nothing. A third that may not wait stops with
-    one sentence naming the sync it found running."""
+    """Two `scripts/sync.py daily-full-refresh` started together (cron overlapping a manual
+    run): the second waits for the first, then finds everything done; the end state is one full
+    sync's, with no duplicate, and a further run writes nothing. A third that may not wait stops
+    with one sentence naming the sync it found running."""
     personio_before = state(sync.personio)
-    command = [sys.executable, "scripts/sync.py", "full-sync"]
+    command = [sys.executable, "scripts/sync.py", "daily-full-refresh"]
     runs = [
         subprocess.Popen(
             command,
@@ -254,13 +254,13 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
         for _ in range(2)
     ]
     wait_until_a_sync_holds_the_project(sync.project)
-    impatient = sync.script("full-sync", "--wait", "0")
+    impatient = sync.script("daily-full-refresh", "--wait", "0")
     outputs = [run.communicate(timeout=900)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [o[-3000:] for o in outputs]
     assert all("All 4 tasks succeeded." in output for output in outputs)
     assert impatient.returncode == 1
     assert impatient.stderr.startswith(
-        "Another sync of this project is running (scripts/sync.py full-sync, process "
+        "Another sync of this project is running (scripts/sync.py daily-full-refresh, process "
     )
     assert "waited 0 s for it to end" in impatient.stderr
 

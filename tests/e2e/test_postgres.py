@@ -40,7 +40,7 @@ def test_prod_environment_keeps_meltano_state_and_the_ledger_in_postgresql(
         "STAFFOMATIC_API_TOKEN": roster.STAFFOMATIC_API_TOKEN,
         "STAFFOMATIC_USER_AGENT": "e2e tests (tests@example.org)",
     }
-    ok(sync.meltano("run", "full-sync"))
+    ok(sync.meltano("run", "sync-all"))
     assert "1012" in users_by_person(state(sync.staffomatic))
 
     engine = create_engine(database)
@@ -55,6 +55,6 @@ def test_prod_environment_keeps_meltano_state_and_the_ledger_in_postgresql(
 
     # the bookmarks in PostgreSQL carry over: an incremental run with nothing changed
     personio, staffomatic = writes(sync.personio), writes(sync.staffomatic)
-    second = ok(sync.meltano("run", "full-sync"))
+    second = ok(sync.meltano("run", "sync-all"))
     assert "No state was found" not in second.stderr
     assert (writes(sync.personio), writes(sync.staffomatic)) == (personio, staffomatic)

@@ -203,11 +203,13 @@ class Spec:
     source: str  # "personio" or "staffomatic": the system the tap reads
 
     def tap_config(self, sb: Sandbox) -> dict[str, Any]:
+        # window_activate_version: as the sync's extractors, a full read may remove
         if self.source == "personio":
             return {
                 "client_id": "demo-client-id",
                 "client_secret": "demo-client-secret",
                 "base_url": sb.personio_url,
+                "window_activate_version": True,
             }
         return {
             "account": "demo",
@@ -215,6 +217,7 @@ class Spec:
             "password": "demo-password",
             "base_url": sb.staffomatic_api,
             "user_agent": USER_AGENT,
+            "window_activate_version": True,
         }
 
     def target_config(self, sb: Sandbox, ledger_url: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""scripts/sync.py: how a dry run groups a job's tasks."""
+"""scripts/sync.py: how a dry run groups a job's tasks, stopping it, and its --timeout."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ FAKE_MELTANO = r"""#!{python}
 import json, os, subprocess, sys, time
 args = sys.argv[1:]
 if args[:2] == ["schedule", "list"]:
-    job = {{"name": "full-sync", "tasks": ["tap-a target-b", "tap-c target-d"]}}
+    job = {{"name": "sync-all", "tasks": ["tap-a target-b", "tap-c target-d"]}}
     print(json.dumps({{"schedules": {{"job": [{{"name": "daily", "job": job, "env": {{}}}}]}}}}))
 elif args[:2] == ["job", "list"]:
     print(json.dumps({{"jobs": []}}))
@@ -80,28 +80,40 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_stopping_the_script_stops_meltano_and_its_plugins_and_leaves_private_files(
-    tmp_path: Path, signum: signal.Signals
-) -> None:
+def start_sync(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """``scripts/sync.py ARGS daily`` on a fake meltano whose task never ends."""
     fake = tmp_path / "meltano"
     fake.write_text(FAKE_MELTANO.format(python=sys.executable))
     fake.chmod(0o755)
     env = {**os.environ, "SYNC_MELTANO": str(fake), "FAKE_WORK": str(tmp_path)}
     script = Path(__file__).parents[2] / "scripts" / "sync.py"
-    with subprocess.Popen(
-        [sys.executable, str(script), "daily"],
+    return subprocess.Popen(
+        [sys.executable, str(script), *args, "daily"],
+        cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    ) as sync:
-        pids_file = tmp_path / "pids"
-        deadline = time.monotonic() + 30
-        while not (pids_file.exists() and pids_file.read_text()):
-            assert time.monotonic() < deadline, "the fake meltano run never started"
-            time.sleep(0.05)
-        meltano_pid, plugin_pid = (int(p) for p in pids_file.read_text().split())
+    )
+
+
+def task_pids(tmp_path: Path) -> tuple[int, int]:
+    """The fake meltano's and its plugin's process ids, once the first task runs."""
+    pids_file = tmp_path / "pids"
+    deadline = time.monotonic() + 30
+    while not (pids_file.exists() and pids_file.read_text()):
+        assert time.monotonic() < deadline, "the fake meltano run never started"
+        time.sleep(0.05)
+    meltano_pid, plugin_pid = (int(p) for p in pids_file.read_text().split())
+    return meltano_pid, plugin_pid
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_the_script_stops_meltano_and_its_plugins_and_leaves_private_files(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    with start_sync(tmp_path) as sync:
+        meltano_pid, plugin_pid = task_pids(tmp_path)
         sync.send_signal(signum)
         out, err = sync.communicate(timeout=60)
     assert sync.returncode == 128 + signum
@@ -111,3 +123,17 @@ def test_stopping_the_script_stops_meltano_and_its_plugins_and_leaves_private_fi
     assert not _alive(meltano_pid)
     assert not _alive(plugin_pid)
     assert stat.S_IMODE((tmp_path / "plugin.config.json").stat().st_mode) == 0o600
+
+
+def test_timeout_stops_the_running_task_and_starts_no_other(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with start_sync(tmp_path, "--timeout", "3") as sync:
+        meltano_pid, plugin_pid = task_pids(tmp_path)
+        out, err = sync.communicate(timeout=90)
+    assert sync.returncode == 124
+    assert time.monotonic() - started < 60  # the task itself would run for 300 s
+    assert "Stopped after the --timeout of 3 s" in err
+    assert "-- daily: tap-a target-b" in out
+    assert "-- daily: tap-c target-d" not in out
+    assert not _alive(meltano_pid)
+    assert not _alive(plugin_pid)

@@ -40,7 +40,8 @@ def data_requests(admin: Admin) -> dict[str, int]:
 
 
 def only_run(sync: Sync, config: dict[str, Any], ids: dict[str, Any]) -> list[dict[str, Any]]:
-    messages, _ = sync({**config, "only_ids": ids})
+    # as the sync's extractors: a full read would send ACTIVATE_VERSION, a read by ids never does
+    messages, _ = sync({**config, "only_ids": ids, "window_activate_version": True})
     return messages
 
 

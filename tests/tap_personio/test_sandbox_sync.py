@@ -119,10 +119,21 @@ def test_employee_records_are_plain_with_custom_attributes(
     assert people[1001]["office_name"] == "Berlin"
 
 
+def test_by_default_a_full_read_sends_no_activate_version(
+    admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
+) -> None:
+    """SQL loaders take ACTIVATE_VERSION for "the whole table": off unless asked for."""
+    messages, _ = sync(config, streams=["absences", "attendances"])
+    assert records(messages, "absences")
+    assert records(messages, "attendances")
+    assert not [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
+
+
 def test_a_full_read_frames_the_window_with_two_activate_versions(
     admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
-    messages, _ = sync(config, streams=["absences", "attendances"])
+    framed = {**config, "window_activate_version": True}
+    messages, _ = sync(framed, streams=["absences", "attendances"])
     for stream in ("absences", "attendances"):
         own = [m for m in messages if m.get("stream") == stream and m["type"] != "SCHEMA"]
         assert own[0]["type"] == "ACTIVATE_VERSION"
@@ -138,6 +149,7 @@ def test_a_full_read_frames_the_window_with_two_activate_versions(
 def test_an_incremental_run_reads_only_changes_plus_lookback_and_advances_bookmarks(
     admin: Admin, config: dict[str, Any], sync: Sync, no_sleep: list[float]
 ) -> None:
+    config = {**config, "window_activate_version": True}  # even then: none on increments
     first, state = sync(config)
     bookmarks = state["bookmarks"]
     old_absence_mark = bookmarks["absences"]["replication_key_value"]

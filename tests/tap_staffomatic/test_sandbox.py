@@ -153,7 +153,8 @@ def test_timers_across_midnight_and_the_dst_change_keep_their_exact_instants(
 def test_a_full_read_wraps_each_window_in_two_activate_versions(
     config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
-    run = run_tap(config, streams=("absences", "work_timers", "users"))
+    framed = {**config, "window_activate_version": True}
+    run = run_tap(framed, streams=("absences", "work_timers", "users"))
 
     for stream in ("absences", "work_timers"):
         kinds = [kind for kind in run.types(stream) if kind != "STATE"]
@@ -190,6 +191,7 @@ def test_an_incremental_run_emits_only_changes_plus_the_lookback(
     config: dict[str, Any],
     run_tap: Callable[..., Run],
 ) -> None:
+    config = {**config, "window_activate_version": True}  # even then: none on increments
     document = staffomatic.state()
     for collection in ("absences", "work_timers", "break_timers"):
         for item in document[collection]:
@@ -274,10 +276,11 @@ def test_pacing_keeps_a_long_run_under_the_rate_limit(
     assert staffomatic.requests()["throttled"] == 0
 
 
-def test_window_activate_version_off_sends_no_activate_version(
+def test_by_default_a_full_read_sends_no_activate_version(
     config: dict[str, Any], run_tap: Callable[..., Run]
 ) -> None:
-    run = run_tap({**config, "window_activate_version": False}, streams=("absences",))
+    """SQL loaders take ACTIVATE_VERSION for "the whole table": off unless asked for."""
+    run = run_tap(config, streams=("absences",))
 
     assert run.records("absences")
     assert "ACTIVATE_VERSION" not in run.types("absences")
