@@ -73,7 +73,7 @@ class Picker:
     ) -> list[dict[str, Any]]:
         order = list(range(len(items)))
         self.rng.shuffle(order)
-        chosen = []
+        chosen: list[dict[str, Any]] = []
         for index in order:
             if len(chosen) == n:
                 break
@@ -180,10 +180,10 @@ def change_absences(
     active = [e for e in state["employees"] if e["attributes"].get("status") == "active"]
     for n, employee in enumerate(people.pick(active, want["new absence"], lambda e: True)):
         status = ABSENCE_STATUSES[n % 3]
-        period = new_absence(periods, employee, types[n % len(types)], status, batch, n, today)
-        if period is not None:
-            period["created_at"] = period["updated_at"] = stamp
-            periods.append(period)
+        made = new_absence(periods, employee, types[n % len(types)], status, batch, n, today)
+        if made is not None:
+            made["created_at"] = made["updated_at"] = stamp
+            periods.append(made)
             done[f"new absence ({status})"] += 1
     return done
 

@@ -22,10 +22,10 @@ from sandbox_process import BenchError, Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "bench" / ".meltano-project"
 BIN = Path(sys.executable).parent
-LINKED = ("vendor-http", "sync-ledger", "tap-personio", "tap-staffomatic")
+LINKED: tuple[str, ...] = ("vendor-http", "sync-ledger", "tap-personio", "tap-staffomatic")
 LINKED += ("target-personio", "target-staffomatic", "sandbox")
-FOREIGN = ("TAP_", "TARGET_", "PERSONIO_", "STAFFOMATIC_", "SYNC_", "ABSENCE_", "MELTANO_")
-FOREIGN += ("RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECONDS")
+FOREIGN: tuple[str, ...] = ("TAP_", "TARGET_", "PERSONIO_", "STAFFOMATIC_", "SYNC_", "ABSENCE_")
+FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECONDS")
 """Variables of the calling shell that would change what the project does: left out."""
 
 
