@@ -32,7 +32,7 @@ from scheduled import meltano_project
 HERE = Path(__file__).resolve().parent
 
 
-DEFAULT_SIZES = "250,1000"
+DEFAULT_SIZES = "1000"
 ALL_SIZES = "250,1000,4000,10000"
 
 
