@@ -1,4 +1,4 @@
-"""The pure parts of the benchmark: request counts, the rate-limit floor, budgets and the report.
+"""The pure parts of the benchmark: request counts, the rate-limit floor and the tables.
 
 Nothing here starts a process or opens a socket; ``bench/run.py`` measures, this module computes
 and formats. ``tests/bench/`` tests it.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# The documented limits (the sandbox enforces the same ones; see sandbox/README.md).
+# The documented limits, which the sandbox enforces (sandbox/README.md). Personio documents no
+# v2 numbers: its v2 buckets are the third-party measurement the sandbox emulates.
 STAFFOMATIC_REQUESTS, STAFFOMATIC_SECONDS = 500, 10.0  # per client address
 PERSONIO_V1_PER_MINUTE = 2000  # all v1 endpoints, per client
 PERSONIO_EMPLOYEES_PER_MINUTE = 300  # GET /v1/company/employees
@@ -26,22 +27,7 @@ WRITE_CONCURRENCY = 4
 """Write requests a target may have in flight (target-staffomatic ``max_parallel_writes``,
 target-personio's connection limit). Reads page one after the other."""
 
-WRITE_CONSTANT = 5
-"""Writes a run may spend beyond one per destination record (the budget's "plus a constant")."""
-
-PARTIAL_PER_CHANGE = 3
-"""Requests a changed record may cost in a partial sync (an approved Staffomatic absence that
-changed is deleted, created and approved again)."""
-
-PARTIAL_CONSTANT = 20
-"""Requests a partial sync may spend beyond pages and changes: tokens and one-page look-ups."""
-
 PAGE_SIZE = 100
-MEMORY_LIMIT_MB = 300.0
-FLOOR_RATIO_LIMIT = 1.5
-FLOOR_BUDGET_MIN_SECONDS = 30.0
-"""The wall-time budget applies to runs whose floor is at least this long: below it, process
-start-up (about two seconds per plugin), not the rate limits, sets the pace."""
 
 
 # ---- requests ------------------------------------------------------------------------------------
@@ -225,69 +211,6 @@ def pipeline_floor(
     )
 
 
-def pages(sizes: Mapping[str, int], page_size: int = PAGE_SIZE) -> int:
-    """Pages needed to list collections of these sizes (an empty list still costs one)."""
-    return sum(max(1, math.ceil(n / page_size)) for n in sizes.values())
-
-
-# ---- budgets -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Budget:
-    name: str
-    measured: float
-    limit: float
-    passed: bool
-    note: str = ""
-
-
-def at_most(name: str, measured: float, limit: float, note: str = "") -> Budget:
-    return Budget(name, round(measured, 3), round(limit, 3), measured <= limit, note)
-
-
-def write_budget(
-    label: str, writes: int, changes: RecordChanges, approvals_separate: bool = False
-) -> Budget:
-    """Write requests per destination record written <= 1 + ``WRITE_CONSTANT`` per run.
-
-    With ``approvals_separate`` (Staffomatic absences: its API approves only by a second request,
-    ``PUT {"do": "approve"}``) each approval is allowed one request more, and the note says so.
-    """
-    allowed = changes.written + (changes.approvals if approvals_separate else 0) + WRITE_CONSTANT
-    note = (
-        f"{writes} writes for {changes.written} records"
-        + (f" (+{changes.approvals} approvals, a separate PUT)" if approvals_separate else "")
-        + f"; allowed {allowed}"
-    )
-    name = f"{label}: write requests per record written"
-    if changes.written == 0:
-        return at_most(f"{label}: write requests (no record written)", writes, WRITE_CONSTANT)
-    return at_most(name, writes / changes.written, allowed / changes.written, note)
-
-
-def partial_budget(label: str, requests: int, changed: int, dataset_pages: int) -> Budget:
-    """Partial sync: requests grow with the changes and the pages, not with the records."""
-    limit = PARTIAL_PER_CHANGE * changed + 2 * dataset_pages + PARTIAL_CONSTANT
-    note = (
-        f"{requests} requests; {changed} changed records, {dataset_pages} pages of data; "
-        f"limit {PARTIAL_PER_CHANGE} x changes + 2 x pages + {PARTIAL_CONSTANT}"
-    )
-    return at_most(f"{label}: partial-sync requests", requests, limit, note)
-
-
-def floor_budget(label: str, wall: float, floor: float) -> Budget | None:
-    """Wall time within ``FLOOR_RATIO_LIMIT`` x the floor, for runs the rate limits pace."""
-    if floor < FLOOR_BUDGET_MIN_SECONDS:
-        return None
-    note = f"wall {wall:.1f} s, floor {floor:.1f} s"
-    return at_most(f"{label}: wall time / rate-limit floor", wall / floor, FLOOR_RATIO_LIMIT, note)
-
-
-def budgets_as_json(budgets: Iterable[Budget]) -> list[dict[str, Any]]:
-    return [asdict(b) for b in budgets]
-
-
 # ---- the report ----------------------------------------------------------------------------------
 
 
@@ -369,14 +292,6 @@ def runs_table(runs: Iterable[RunFigures], markdown: bool = False) -> str:
             ]
         )
     return table(headers, rows, markdown)
-
-
-def budgets_table(budgets: Iterable[Budget], markdown: bool = False) -> str:
-    rows = [
-        [b.name, fmt(b.measured, 3), fmt(b.limit, 3), "pass" if b.passed else "FAIL", b.note]
-        for b in budgets
-    ]
-    return table(["budget", "measured", "limit", "result", "detail"], rows, markdown)
 
 
 def endpoints_table(by_endpoint: Mapping[str, int], markdown: bool = False) -> str:

@@ -21,6 +21,7 @@ from figures import (
 )
 from pipeline_run import Pipeline, run_pipeline
 from sandbox_process import Sandbox
+from scheduled import environment, run_schedule
 from sync_ledger import Ledger
 
 USER_AGENT = "personio-staffomatic-sync benchmark (bench@example.org)"
@@ -40,12 +41,21 @@ def configs_for(sb: Sandbox, workdir: Path) -> dict[str, Path]:
         "user_agent": USER_AGENT,
     }
     framed = {"window_activate_version": True}  # as the sync's extractors
+    # Each target also reads the other system, only to confirm a record gone before it deletes
+    # its copy (its source_* settings, as meltano.yml gives them).
+    confirm_personio = {f"source_{key}": value for key, value in personio.items()}
+    confirm_staffomatic = {
+        f"source_{key}": value for key, value in staffomatic.items() if key != "user_agent"
+    }
     configs = {
         "tap-personio": personio | framed,
         "target-staffomatic": staffomatic
+        | confirm_personio
         | {"ledger_url": ledger, "absence_source": "personio", "max_parallel_writes": 4},
         "tap-staffomatic": staffomatic | framed,
-        "target-personio": personio | {"ledger_url": ledger, "absence_source": "personio"},
+        "target-personio": personio
+        | confirm_staffomatic
+        | {"ledger_url": ledger, "absence_source": "personio"},
     }
     paths = {}
     for name, config in configs.items():
@@ -68,19 +78,45 @@ def sizes(state: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
     return {name: len(state.get(name) or []) for name in names}
 
 
+def request_diff(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The requests each server received between two snapshots."""
+    requests = {}
+    for vendor in before:
+        b, a = before[vendor]["requests"], after[vendor]["requests"]
+        by_endpoint = diff_counts(b["by_endpoint"], a["by_endpoint"])
+        requests[vendor] = {
+            "by_endpoint": by_endpoint,
+            "total": sum(by_endpoint.values()),
+            "writes": count_writes(by_endpoint),
+            "throttled": a["throttled"] - b["throttled"],
+            "injected_errors": a["injected_errors"] - b["injected_errors"],
+            "dropped": a["dropped"] - b["dropped"],
+        }
+    return requests
+
+
 @dataclass
 class Bench:
+    """The runs of one size: piped runs (``runs``, ``figures``) and scheduled ones."""
+
     args: argparse.Namespace
     sb: Sandbox
     workdir: Path
     configs: dict[str, Path]
+    project: Path | None = None  # the Meltano project of the scheduled path
     runs: list[dict[str, Any]] = field(default_factory=list)
     figures: list[RunFigures] = field(default_factory=list)
+    scheduled: list[dict[str, Any]] = field(default_factory=list)
     states: dict[str, Path] = field(default_factory=dict)
 
-    def run(self, phase: str, pipeline: Pipeline, changed: dict[str, int] | None = None) -> None:
-        if self.runs:
+    def cooldown(self) -> None:
+        if self.runs or self.scheduled:
             time.sleep(self.args.cooldown)  # let the last run's requests leave the rate windows
+
+    def run(self, phase: str, pipeline: Pipeline, changed: dict[str, int] | None = None) -> None:
+        self.cooldown()
         state = self.states.get(pipeline.short) if phase == "partial" else None
         before = snapshot(self.sb)
         tag = f"{phase}-{pipeline.short.replace('->', '-to-')}"
@@ -94,18 +130,7 @@ class Bench:
             self.states[pipeline.short] = self.workdir / f"state-{tag}.json"
             self.states[pipeline.short].write_text(json.dumps(last_state), encoding="utf-8")
 
-        requests = {}
-        for vendor in self.sb.urls:
-            b, a = before[vendor]["requests"], after[vendor]["requests"]
-            by_endpoint = diff_counts(b["by_endpoint"], a["by_endpoint"])
-            requests[vendor] = {
-                "by_endpoint": by_endpoint,
-                "total": sum(by_endpoint.values()),
-                "writes": count_writes(by_endpoint),
-                "throttled": a["throttled"] - b["throttled"],
-                "injected_errors": a["injected_errors"] - b["injected_errors"],
-                "dropped": a["dropped"] - b["dropped"],
-            }
+        requests = request_diff(before, after)
         destination = requests[pipeline.destination]["by_endpoint"]
         changes = state_changes(
             before[pipeline.destination]["state"],
@@ -169,6 +194,39 @@ class Bench:
                 sum(r["throttled"] for r in requests.values()),
                 run["peak_rss_mb"],
             )
+        )
+
+    def schedule(self, name: str, compared_with: str, nothing_changed: bool) -> None:
+        """``scripts/sync.py NAME`` through Meltano, beside the piped runs of ``compared_with``."""
+        assert self.project is not None
+        self.cooldown()
+        print(f"  {name:8} scripts/sync.py through Meltano ...", end=" ", flush=True)
+        before = snapshot(self.sb)
+        wall, cpu = run_schedule(
+            self.project,
+            name,
+            environment(self.sb, self.workdir),
+            self.workdir / f"scheduled-{name}.log",
+            self.args.run_timeout,
+        )
+        after = snapshot(self.sb)
+        piped = [run for run in self.runs if run["phase"] == compared_with]
+        piped_wall = sum(run["wall_s"] for run in piped)
+        print(f"{wall:.1f} s (piped {piped_wall:.1f} s)")
+        requests = request_diff(before, after)
+        self.scheduled.append(
+            {
+                "schedule": name,
+                "compared_with": compared_with,
+                "nothing_changed": nothing_changed,
+                "wall_s": round(wall, 2),
+                "cpu_s": round(cpu, 2),
+                "piped_wall_s": round(piped_wall, 2),
+                "piped_cpu_s": round(sum(sum(run["cpu_s"].values()) for run in piped), 2),
+                "requests": requests,
+                "requests_total": sum(r["total"] for r in requests.values()),
+                "writes": sum(r["writes"] for r in requests.values()),
+            }
         )
 
     def ledger_counts(self, target: str) -> dict[str, dict[str, int]]:

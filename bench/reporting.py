@@ -10,59 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from figures import (
-    Budget,
-    RecordChanges,
-    RunFigures,
-    at_most,
-    budgets_table,
-    floor_budget,
-    fmt,
-    pages,
-    partial_budget,
-    runs_table,
-    table,
-    write_budget,
-)
-
-
-def budgets_of(runs: list[dict[str, Any]]) -> list[Budget]:
-    budgets: list[Budget] = []
-    for run in runs:
-        label = f"{run['phase']} {run['pipeline']}"
-        destination = "staffomatic" if run["target"] == "target-staffomatic" else "personio"
-        writes = run["write_requests_by_collection"]
-        if run["phase"] == "rerun":
-            total_writes = sum(r["writes"] for r in run["requests"].values())
-            budgets.append(at_most(f"{label}: write requests (nothing changed)", total_writes, 0))
-            continue
-        for name, record in run["destination_records"].items():
-            changes = RecordChanges(**record)
-            if changes.written or writes.get(name):
-                budgets.append(
-                    write_budget(
-                        f"{label} {name}",
-                        writes.get(name, 0),
-                        changes,
-                        approvals_separate=destination == "staffomatic" and name == "absences",
-                    )
-                )
-        if run["phase"] == "partial":
-            changed = sum(run.get("source_records_changed_before", {}).values())
-            dataset_pages = sum(pages(s) for s in run["dataset_sizes"].values())
-            budgets.append(partial_budget(label, run["requests_total"], changed, dataset_pages))
-        if run["floor_s"]:
-            budget = floor_budget(label, run["wall_s"], run["floor_s"])
-            if budget is not None:
-                budgets.append(budget)
-    peaks: dict[str, float] = {}
-    for run in runs:
-        for name, mb in run["peak_rss_mb"].items():
-            peaks[name] = max(peaks.get(name, 0.0), mb)
-    budgets += [at_most(f"peak memory of {name} (MB)", mb, 300.0) for name, mb in peaks.items()]
-    throttled = sum(r["throttled"] for run in runs for r in run["requests"].values())
-    budgets.append(at_most("429s received (all runs)", throttled, 0))
-    return budgets
+from budgets import Budget, budgets_table, partial_limit
+from figures import RunFigures, fmt, runs_table, table
 
 
 def machine() -> dict[str, Any]:
@@ -132,9 +81,117 @@ def records_table(runs: list[dict[str, Any]], markdown: bool = False) -> str:
     return table([*headers, "writes/record"], rows, markdown)
 
 
+def scaling_table(sizes: list[dict[str, Any]], markdown: bool = False) -> str:
+    """One row per size: what grows with the company and what should not."""
+    rows = []
+    for size in sizes:
+        full = [r for r in size["runs"] if r["phase"] == "full"]
+        partial = [r for r in size["runs"] if r["phase"] == "partial"]
+        changed = [sum(r.get("source_records_changed_before", {}).values()) for r in partial]
+        peaks: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        for run in size["runs"]:
+            for name, mb in run["peak_rss_mb"].items():
+                peaks[name] = max(peaks.get(name, 0.0), mb)
+            for name, seconds in run["cpu_s"].items():
+                cpu[name] = cpu.get(name, 0.0) + seconds
+        ratios = {s["schedule"]: s["wall_s"] / s["piped_wall_s"] for s in size["scheduled"]}
+        rows.append(
+            [
+                str(size["employees"]),
+                " / ".join(fmt(r["wall_s"]) for r in full),
+                " / ".join(fmt(r["wall_to_floor"] or 0, 2) for r in full),
+                " / ".join(str(r["requests_total"]) for r in partial),
+                " / ".join(str(n) for n in changed),
+                " / ".join(str(partial_limit(n)) for n in changed),
+                " / ".join(f"{name} {fmt(ratio, 2)}" for name, ratio in ratios.items()) or "-",
+                ", ".join(f"{name} {fmt(mb, 0)}" for name, mb in sorted(peaks.items())),
+                ", ".join(f"{name} {fmt(sec, 1)}" for name, sec in sorted(cpu.items())),
+            ]
+        )
+    headers = [
+        "employees",
+        "full wall s (P->S / S->P)",
+        "full wall/floor",
+        "partial requests",
+        "changed records",
+        "partial limit",
+        "scheduled / piped",
+        "peak MB per plugin",
+        "CPU s per plugin (all runs)",
+    ]
+    return table(headers, rows, markdown)
+
+
+def scheduled_table(scheduled: list[dict[str, Any]], markdown: bool = False) -> str:
+    rows = [
+        [
+            f"scripts/sync.py {s['schedule']}",
+            f"{s['compared_with']} (both pipelines)",
+            fmt(s["wall_s"]),
+            fmt(s["piped_wall_s"]),
+            fmt(s["wall_s"] / s["piped_wall_s"] if s["piped_wall_s"] else float("inf"), 2),
+            fmt(s["cpu_s"]),
+            fmt(s["piped_cpu_s"]),
+            str(s["requests_total"]),
+            str(s["writes"]),
+        ]
+        for s in scheduled
+    ]
+    headers = ["through Meltano", "piped runs", "wall s", "piped wall s", "ratio", "CPU s"]
+    return table([*headers, "piped CPU s", "requests", "writes"], rows, markdown)
+
+
+def changes_table(changes: dict[str, dict[str, dict[str, int]]], markdown: bool = False) -> str:
+    kinds = sorted({(v, k) for batch in changes.values() for v, c in batch.items() for k in c})
+    rows = [
+        [f"{vendor}: {kind}", *(str(changes[b].get(vendor, {}).get(kind, 0)) for b in changes)]
+        for vendor, kind in kinds
+    ]
+    return table(["source records changed", *(f"before {b}" for b in changes)], rows, markdown)
+
+
+def size_report(size: dict[str, Any], markdown: bool) -> list[str]:
+    figures = [RunFigures(**f) for f in size["figures"]]
+    runs = [run | {"source": run["pipeline"].split("->")[0]} for run in size["runs"]]
+    heading = f"## {size['employees']} employees" if markdown else f"{size['employees']} employees"
+    sub = "### " if markdown else ""
+    lines = [
+        heading,
+        "",
+        f"{size['wall_s']:.0f} s; sandbox peak memory {size['sandbox_peak_mb']:.0f} MB (its own "
+        "process).",
+        "",
+        f"{sub}Runs",
+        "",
+        runs_table(figures, markdown),
+        "",
+    ]
+    if size["scheduled"]:
+        lines += [
+            f"{sub}The scheduled path through Meltano beside the same plugins piped directly",
+            "",
+            scheduled_table(size["scheduled"], markdown),
+            "",
+        ]
+    lines += [
+        f"{sub}Changes made to the source records",
+        "",
+        changes_table(size["changes"], markdown),
+        "",
+        f"{sub}Destination records and write requests",
+        "",
+        records_table(runs, markdown),
+        "",
+        f"{sub}Requests by method and endpoint",
+        "",
+        endpoint_matrix(runs, markdown),
+        "",
+    ]
+    return lines
+
+
 def report(results: dict[str, Any], budgets: list[Budget], markdown: bool) -> str:
-    figures = [RunFigures(**f) for f in results["figures"]]
-    runs = [run | {"source": run["pipeline"].split("->")[0]} for run in results["runs"]]
     p = results["parameters"]
     m = results["machine"]
     title = "# Benchmark results" if markdown else "Benchmark"
@@ -143,26 +200,22 @@ def report(results: dict[str, Any], budgets: list[Budget], markdown: bool) -> st
         "",
         f"Machine: {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), {m['memory']} memory, "
         f"Python {m['python']}, {m['platform']}; {m['date']}.",
-        f"Data: scale seed, {p['employees']} employees, {p['absences_per_employee']} absences "
-        f"each, {p['timers_per_week']} work timers a week for {p['weeks']} week(s) per linked "
-        f"user; {p['latency_ms']:g} ms latency per request, rate limits on; "
-        f"{p['change_percent']:g}% of the source records changed before the partial sync.",
-        f"Whole benchmark: {results['total_wall_s']:.0f} s; sandbox peak memory "
-        f"{results['sandbox_peak_mb']:.0f} MB (its own process).",
+        f"Data: scale seed at {', '.join(str(n) for n in p['sizes'])} employees, "
+        f"{p['absences_per_employee']} absences each, {p['timers_per_week']} work timers a week "
+        f"for {p['weeks']} week(s) per linked user; {p['latency_ms']:g} ms latency per request, "
+        f"rate limits on; {p['change_percent']:g}% of the source records changed (every kind "
+        "of change, every status) before each partial sync.",
+        f"Whole benchmark: {results['total_wall_s']:.0f} s.",
         "",
-        "Runs" if not markdown else "## Runs",
+        "## Scaling" if markdown else "Scaling",
         "",
-        runs_table(figures, markdown),
+        scaling_table(results["sizes"], markdown),
         "",
-        "Destination records and write requests" if not markdown else "## Destination records",
-        "",
-        records_table(runs, markdown),
-        "",
-        "Requests by method and endpoint" if not markdown else "## Requests by endpoint",
-        "",
-        endpoint_matrix(runs, markdown),
-        "",
-        "Budgets" if not markdown else "## Budgets",
+    ]
+    for size in results["sizes"]:
+        lines += size_report(size, markdown)
+    lines += [
+        "## Budgets" if markdown else "Budgets",
         "",
         budgets_table(budgets, markdown),
         "",

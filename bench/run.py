@@ -1,11 +1,12 @@
 """The benchmark (``make bench``): both pipelines against the sandbox's ``scale`` seed.
 
-Starts the sandbox as its own process on free loopback ports with 20 ms latency per request and
-the vendors' rate limits on, then runs ``tap-personio | target-staffomatic`` and
-``tap-staffomatic | target-personio`` as real processes three times: a full sync, a re-run with
-nothing changed, and a partial (incremental) sync after 1% of the source records changed. Prints
-the figures and the budgets, writes ``bench/results.json`` and ``bench/RESULTS.md``.
-See ``bench/README.md`` for what is measured and how the floor is computed.
+For each size, starts the sandbox as its own process on free loopback ports with 20 ms latency
+per request and the vendors' rate limits on, then runs ``tap-personio | target-staffomatic`` and
+``tap-staffomatic | target-personio`` as real processes: a full sync, a re-run with nothing
+changed, the daily schedule through Meltano (``scripts/sync.py daily-full-refresh``, nothing
+changed), a partial (incremental) sync after 1% of the source records changed in every way, and the
+two-hourly schedule through Meltano after another such change. Prints the figures and the
+budgets, writes ``bench/results.json`` and ``bench/RESULTS.md``. See ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -17,21 +18,43 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from budgets import budgets_as_json, budgets_of
 from changes import change_personio, change_staffomatic
-from figures import budgets_as_json
 from phases import Bench, configs_for
 from pipeline_run import BIN, PIPELINES
-from reporting import budgets_of, machine, report, write
+from reporting import machine, report, write
 from sandbox.admin import AdminError
-from sandbox_process import BenchError, sandbox
+from sandbox_process import BenchError, Sandbox, sandbox
+from scheduled import meltano_project
 
 HERE = Path(__file__).resolve().parent
 
 
+DEFAULT_SIZES = "1000"
+ALL_SIZES = "250,1000,4000,10000"
+
+
+def sizes_of(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must be whole numbers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=int, default=1000, help="employees (default 1000)")
+    parser.add_argument(
+        "--sizes",
+        type=sizes_of,
+        default=sizes_of(DEFAULT_SIZES),
+        help=f"employees, one sandbox each (default {DEFAULT_SIZES}; all: {ALL_SIZES})",
+    )
+    parser.add_argument("--size", type=int, help="one size only (same as --sizes N)")
     parser.add_argument("--absences-per-employee", type=int, default=2)
     parser.add_argument("--timers-per-week", type=int, default=2)
     parser.add_argument("--weeks", type=int, default=1)
@@ -45,9 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--run-timeout", type=float, default=1800.0)
     parser.add_argument(
+        "--no-scheduled",
+        action="store_true",
+        help="leave out the scheduled path through Meltano (and its budget)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=HERE, help="where results.json and RESULTS.md go"
     )
     args = parser.parse_args(argv)
+    if args.size:
+        args.sizes = [args.size]
     for plugin in ("tap-personio", "tap-staffomatic", "target-staffomatic", "target-personio"):
         if not (BIN / plugin).exists():
             print(
@@ -55,54 +85,29 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    scale = {
-        "employees": args.size,
-        "absences_per_employee": args.absences_per_employee,
-        "timers_per_week": args.timers_per_week,
-        "weeks": args.weeks,
-    }
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-") as tmp, sandbox(scale, Path(tmp)) as sb:
-            workdir = Path(tmp)
-            for vendor in sb.urls:
-                sb.admins[vendor].faults(latency_ms=args.latency_ms, rate_limits=True)
-            bench = Bench(args, sb, workdir, configs_for(sb, workdir))
-            print(
-                f"Benchmark: {args.size} employees; sandbox at "
-                f"{sb.urls['personio']} and {sb.urls['staffomatic']}"
-            )
-            for phase in ("full", "rerun"):
-                for pipeline in PIPELINES:
-                    bench.run(phase, pipeline)
-            changed = {}
-            for vendor, change in (
-                ("personio", change_personio),
-                ("staffomatic", change_staffomatic),
-            ):
-                document = sb.admins[vendor].state()
-                changed[vendor] = change(document, args.change_percent)
-                sb.admins[vendor].load(document)
-            for pipeline in PIPELINES:
-                bench.run("partial", pipeline, changed[pipeline.source])
-            sandbox_peak = sb.peak_mb()
+        project = None if args.no_scheduled else meltano_project()
+        sizes = [measure(args, size, project) for size in args.sizes]
     except (BenchError, AdminError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 1
-    budgets = budgets_of(bench.runs)
+    budgets = budgets_of(sizes)
     results = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "parameters": scale
-        | {
+        "parameters": {
+            "sizes": args.sizes,
+            "absences_per_employee": args.absences_per_employee,
+            "timers_per_week": args.timers_per_week,
+            "weeks": args.weeks,
             "latency_ms": args.latency_ms,
             "change_percent": args.change_percent,
             "cooldown_s": args.cooldown,
+            "scheduled": not args.no_scheduled,
         },
         "total_wall_s": round(time.monotonic() - started, 1),
-        "sandbox_peak_mb": round(sandbox_peak, 1),
-        "runs": bench.runs,
-        "figures": [asdict(f) for f in bench.figures],
+        "sizes": sizes,
         "budgets": budgets_as_json(budgets),
         "passed": all(b.passed for b in budgets),
     }
@@ -111,6 +116,58 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results, budgets, markdown=False))
     print(f"Written: {args.out / 'results.json'} and {args.out / 'RESULTS.md'}")
     return 0 if results["passed"] else 1
+
+
+def change(sb: Sandbox, percent: float, batch: int) -> dict[str, dict[str, int]]:
+    """Change both servers' source records (every kind, every status); the changes per kind."""
+    changed = {}
+    for vendor, apply in (("personio", change_personio), ("staffomatic", change_staffomatic)):
+        document = sb.admins[vendor].state()
+        changed[vendor] = apply(document, percent, batch)
+        sb.admins[vendor].load(document)
+    return changed
+
+
+def measure(args: argparse.Namespace, employees: int, project: Path | None) -> dict[str, Any]:
+    """Every phase at one size, on a sandbox and ledger of its own."""
+    scale = {
+        "employees": employees,
+        "absences_per_employee": args.absences_per_employee,
+        "timers_per_week": args.timers_per_week,
+        "weeks": args.weeks,
+    }
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, sandbox(scale, Path(tmp)) as sb:
+        workdir = Path(tmp)
+        for vendor in sb.urls:
+            sb.admins[vendor].faults(latency_ms=args.latency_ms, rate_limits=True)
+        bench = Bench(args, sb, workdir, configs_for(sb, workdir), project)
+        print(
+            f"Benchmark: {employees} employees; sandbox at {sb.urls['personio']} and "
+            f"{sb.urls['staffomatic']}"
+        )
+        for phase in ("full", "rerun"):
+            for pipeline in PIPELINES:
+                bench.run(phase, pipeline)
+        if project is not None:
+            bench.schedule("daily-full-refresh", compared_with="rerun", nothing_changed=True)
+        changes = {"partial": change(sb, args.change_percent, batch=1)}
+        for pipeline in PIPELINES:
+            bench.run("partial", pipeline, changes["partial"][pipeline.source])
+        if project is not None:
+            changes["incremental-every-2h"] = change(sb, args.change_percent, batch=2)
+            bench.schedule("incremental-every-2h", compared_with="partial", nothing_changed=False)
+        sandbox_peak = sb.peak_mb()
+    return {
+        "employees": employees,
+        "scale": scale,
+        "wall_s": round(time.monotonic() - started, 1),
+        "sandbox_peak_mb": round(sandbox_peak, 1),
+        "changes": changes,
+        "runs": bench.runs,
+        "figures": [asdict(f) for f in bench.figures],
+        "scheduled": bench.scheduled,
+    }
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ class Absences(PersonioBase):
         return {k: kind.get(k) for k in ("id", "name", "category", "unit")}
 
     async def list_absence_types(self, request: Request, client: dict[str, Any]) -> Response:
-        items = sorted(self.state["absence_types"], key=lambda t: t["name"])
-        return self._page(request, [self._type_view(t) for t in items])
+        kinds = self.state["absence_types"]
+        return self._page(
+            request,
+            kinds,
+            lambda: sorted(kinds, key=lambda t: t["name"]),
+            lambda _request, kind: self._type_view(kind),
+        )
 
     async def get_absence_type(self, request: Request, client: dict[str, Any]) -> Response:
         kind = self._absence_type(request.path_params["id"])
@@ -77,25 +82,29 @@ class Absences(PersonioBase):
         # How the date filters read is not documented: see absence_period_filters in
         # sandbox/README.md. The default matches overlapping periods.
         mode = self.variant("absence_period_filters")
-        out = []
-        for item in items:
-            checks = (
-                (ids, item["id"]),
-                (people, str(item["person"]["id"])),
-                (kinds, item["absence_type"]["id"]),
-            )
-            if not listed(checks):
-                continue
-            if mode == "as_named":
-                start = datetime.fromisoformat(item["starts_from"]["date_time"])
-                ends = item.get("ends_at")
-                end = datetime.fromisoformat(ends["date_time"]) if ends else None
-            else:  # the span, half days at noon, ending exclusively (a full day at midnight)
-                start, end = self._absence_span(item)
-            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
-                out.append(item)
-        out.sort(key=lambda p: (p["starts_from"]["date_time"], p["id"]))
-        return self._page(request, [self._absence_view(request, p) for p in out])
+
+        def select() -> list[dict[str, Any]]:
+            out = []
+            for item in items:
+                checks = (
+                    (ids, item["id"]),
+                    (people, str(item["person"]["id"])),
+                    (kinds, item["absence_type"]["id"]),
+                )
+                if not listed(checks):
+                    continue
+                if mode == "as_named":
+                    start = datetime.fromisoformat(item["starts_from"]["date_time"])
+                    ends = item.get("ends_at")
+                    end = datetime.fromisoformat(ends["date_time"]) if ends else None
+                else:  # the span, half days at noon, ending exclusively (a full day at midnight)
+                    start, end = self._absence_span(item)
+                if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                    out.append(item)
+            out.sort(key=lambda p: (p["starts_from"]["date_time"], p["id"]))
+            return out
+
+        return self._page(request, items, select, self._absence_view)
 
     def _absence_view(self, request: Request, item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "_meta": self._self_link(request, "absence-periods", item["id"])}

@@ -162,6 +162,7 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, Webhooks, RateLim
             self.state[key] = {**defaults, **self.state.get(key, {})}
         self._windows.clear()
         self._buckets.clear()
+        self._listings.clear()
         self._cooldown.clear()
 
     def describe(self) -> list[str]:

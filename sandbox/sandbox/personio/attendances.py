@@ -53,26 +53,32 @@ class Attendances(PersonioBase):
         on_end = (bounds["end.date_time.gte"], bounds["end.date_time.lte"])
         # Not documented either: see attendance_period_filters in sandbox/README.md.
         mode = self.variant("attendance_period_filters")
-        out = []
-        for item in self.state["attendance_periods"]:
-            start = datetime.fromisoformat(item["start"]["date_time"])
-            end = datetime.fromisoformat(item["end"]["date_time"]) if item.get("end") else None
-            project = (item.get("project") or {}).get("id")
-            checks = (
-                (ids, item["id"]),
-                (people, str(item["person"]["id"])),
-                (statuses, item["approval"]["status"]),
-                (projects, project),
-            )
-            if not listed(checks):
-                continue
-            day = date.fromisoformat(item.get("attribution_date") or start.date().isoformat())
-            if (day_from and day < day_from) or (day_to and day > day_to):
-                continue
-            if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
-                out.append(item)
-        out.sort(key=_sort_key(query.get("sort")))
-        return self._page(request, [self._attendance_view(request, p) for p in out])
+        items = self.state["attendance_periods"]
+        order = _sort_key(query.get("sort"))  # a bad sort is refused on every page
+
+        def select() -> list[dict[str, Any]]:
+            out = []
+            for item in items:
+                start = datetime.fromisoformat(item["start"]["date_time"])
+                end = datetime.fromisoformat(item["end"]["date_time"]) if item.get("end") else None
+                project = (item.get("project") or {}).get("id")
+                checks = (
+                    (ids, item["id"]),
+                    (people, str(item["person"]["id"])),
+                    (statuses, item["approval"]["status"]),
+                    (projects, project),
+                )
+                if not listed(checks):
+                    continue
+                day = date.fromisoformat(item.get("attribution_date") or start.date().isoformat())
+                if (day_from and day < day_from) or (day_to and day > day_to):
+                    continue
+                if in_window(mode, start, end, on_start, on_end) and updated_within(item, bounds):
+                    out.append(item)
+            out.sort(key=order)
+            return out
+
+        return self._page(request, items, select, self._attendance_view)
 
     def _attendance_view(self, request: Request, item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "_meta": self._self_link(request, "attendance-periods", item["id"])}

@@ -22,6 +22,7 @@ from sandbox.personio.errors import (
     unprocessable,
     v1_error,
 )
+from sandbox.personio.listing import Listings
 from sandbox.personio.params import decode_cursor, encode_cursor, v2_int
 from sandbox.personio.records import stable_id, utc_stamp
 
@@ -51,6 +52,7 @@ class PersonioBase(Emulator):
         self._traces = 0
         self._known_routes: list[Route] = []
         self._index: tuple[tuple[int, int], dict[int, dict[str, Any]]] = ((0, 0), {})
+        self._listings = Listings()
         super().__init__(seed, **params)
 
     # ---- plumbing ---------------------------------------------------------------------------
@@ -240,20 +242,40 @@ class PersonioBase(Emulator):
 
     # ---- v2 paging -------------------------------------------------------------------------------
 
-    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
-        """One page of ``items`` with ``_meta.links.next.href`` (absolute) when more follow."""
+    def _page(
+        self,
+        request: Request,
+        source: list[dict[str, Any]],
+        select: Callable[[], list[dict[str, Any]]],
+        view: View,
+    ) -> Response:
+        """One page of what ``select`` finds in ``source``, as ``view`` shows each, with
+        ``_meta.links.next.href`` (absolute) when more follow.
+
+        ``select`` runs for the first page only; the cursor names its listing, so each later
+        page costs what it holds (:mod:`sandbox.personio.listing`).
+        """
         query = request.query_params
         limit = v2_int(query.get("limit"), "limit", 100, 1, 100)
         cursor = query.get("cursor")
-        offset = decode_cursor(cursor) if cursor else 0
-        page = items[offset : offset + limit]
+        offset, number = decode_cursor(cursor) if cursor else (0, None)
+        asked = tuple(sorted((k, v) for k, v in query.multi_items() if k != "cursor"))
+        at = slice(offset, offset + limit)
+        found = self._listings.page(number, source, asked, at)
+        if found is None:
+            items = select()
+            number = self._listings.keep(source, asked, items)
+            found = items[at], len(items)
+        page, listed = found
         base = str(request.base_url).rstrip("/") + request.url.path
         links: dict[str, Any] = {"self": {"href": str(request.url)}}
-        if offset + limit < len(items):
+        if offset + limit < listed:
             params = [(k, v) for k, v in query.multi_items() if k != "cursor"]
-            params.append(("cursor", encode_cursor(offset + limit)))
+            params.append(("cursor", encode_cursor(offset + limit, number)))
             links["next"] = {"href": f"{base}?{urlencode(params)}"}
-        return JSONResponse({"_data": page, "_meta": {"links": links}})
+        return JSONResponse(
+            {"_data": [view(request, item) for item in page], "_meta": {"links": links}}
+        )
 
     def _self_link(self, request: Request, collection: str, item_id: str) -> dict[str, Any]:
         base = str(request.base_url).rstrip("/")

@@ -71,17 +71,22 @@ def v2_int(text: str | None, name: str, default: int, low: int, high: int) -> in
     return value
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+def encode_cursor(offset: int, listing: int | None = None) -> str:
+    """An opaque cursor: the offset, and the number of the listing it pages through."""
+    text = f"o:{offset}" if listing is None else f"o:{offset}:{listing}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str) -> tuple[int, int | None]:
+    """(offset, listing number or None) of a cursor; 400 for one this sandbox did not make."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "o" or not number.isdigit():
+        prefix, offset, *listing = text.split(":")
+        if prefix != "o" or not offset.isdigit() or len(listing) > 1:
             raise ValueError(cursor)
-        return int(number)
+        if listing and not listing[0].isdigit():
+            raise ValueError(cursor)
+        return int(offset), int(listing[0]) if listing else None
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_request(
             "The cursor is not valid; start again without one.", field="cursor"

@@ -1,0 +1,123 @@
+"""The production path: ``python scripts/sync.py SCHEDULE`` running the schedule's tasks through
+Meltano, against the bench's sandbox and ledger, measured as one process tree.
+
+The Meltano project is a copy of the repository's ``meltano.yml`` in ``bench/.meltano-project/``
+with links to the plugin folders (as the end-to-end tests make it). Its plugins are installed
+once (``meltano install``, editable, about a minute) and again only when ``meltano.yml`` or a
+plugin's ``pyproject.toml`` changed; code changes need no reinstall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox_process import BenchError, Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "bench" / ".meltano-project"
+BIN = Path(sys.executable).parent
+LINKED: tuple[str, ...] = ("vendor-http", "sync-ledger", "tap-personio", "tap-staffomatic")
+LINKED += ("target-personio", "target-staffomatic", "sandbox")
+FOREIGN: tuple[str, ...] = ("TAP_", "TARGET_", "PERSONIO_", "STAFFOMATIC_", "SYNC_", "ABSENCE_")
+FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECONDS")
+"""Variables of the calling shell that would change what the project does: left out."""
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256((ROOT / "meltano.yml").read_bytes())
+    for name in LINKED:
+        digest.update((ROOT / name / "pyproject.toml").read_bytes())
+    return digest.hexdigest()
+
+
+def clean_environ() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN)}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def meltano_project() -> Path:
+    """The bench's Meltano project, its plugins installed (``meltano install`` when needed)."""
+    PROJECT.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "meltano.yml", PROJECT / "meltano.yml")  # meltano refuses a symlink
+    for name in LINKED:
+        link = PROJECT / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / name)
+    stamp = PROJECT / ".installed"
+    wanted = fingerprint()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return PROJECT
+    print("  installing the Meltano project's plugins (once) ...", end=" ", flush=True)
+    env = clean_environ() | {"MELTANO_DATABASE_URI": f"sqlite:///{PROJECT / 'install.db'}"}
+    if (BIN / "uv").exists():
+        env["MELTANO_VENV_BACKEND"] = "uv"
+    done = subprocess.run(
+        [str(BIN / "meltano"), "install"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"`meltano install` failed in {PROJECT}:\n{done.stderr[-2000:]}")
+    stamp.write_text(wanted)
+    print("done")
+    return PROJECT
+
+
+def environment(sb: Sandbox, workdir: Path) -> dict[str, str]:
+    """The project's ``sandbox`` environment, pointed at the bench's sandbox and ledger, with
+    a Meltano system database (and so state) of this bench run."""
+    return clean_environ() | {
+        "MELTANO_ENVIRONMENT": "sandbox",
+        "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+        "SYNC_LEDGER_URL": f"sqlite:///{workdir / 'sync-ledger.db'}",
+        "PERSONIO_BASE_URL": sb.urls["personio"],
+        "STAFFOMATIC_BASE_URL": f"{sb.urls['staffomatic']}/v3",
+    }
+
+
+def run_schedule(
+    project: Path, schedule: str, env: dict[str, str], log: Path, timeout: float
+) -> tuple[float, float]:
+    """``python scripts/sync.py SCHEDULE`` in the project: (wall seconds, CPU seconds of the
+    whole process tree: the script, Meltano and the plugins, all waited for)."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "sync.py"), "--log", str(log), schedule],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise BenchError(f"`scripts/sync.py {schedule}` took longer than {timeout:.0f} s.")
+        time.sleep(0.05)
+    wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:]) if log.exists() else ""
+        raise BenchError(
+            f"`scripts/sync.py {schedule}` ended with exit code {process.returncode}:\n"
+            f"{errors[-1000:]}\n{tail}"
+        )
+    # wait4 of the script counts the children it waited for (Meltano, which waited for the
+    # plugins), so this is the CPU time of the whole scheduled path.
+    return wall, usage.ru_utime + usage.ru_stime
