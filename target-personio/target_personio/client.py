@@ -62,12 +62,15 @@ class PersonioClient(personio_client.PersonioClient):
         return str(new_id)
 
     def update(
-        self, kind: str, period_id: str, body: dict[str, Any], *, skip_approval: bool
+        self, kind: str, period_id: str, body: dict[str, Any], *, skip_approval: bool | None
     ) -> None:
+        """PATCH a period; ``skip_approval`` None sends no such parameter (Personio documents
+        it on the PATCH of attendance periods, not of absence periods)."""
+        params = {} if skip_approval is None else {"skip_approval": _flag(skip_approval)}
         response = self.request(
             "PATCH",
             f"/v2/{kind}/{period_id}",
-            params={"skip_approval": _flag(skip_approval)},
+            params=params,
             json=body,
             idempotent=True,  # the body sets absolute values: sending it twice does no harm
         )

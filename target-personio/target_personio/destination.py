@@ -34,10 +34,11 @@ class PersonioDestination:
 
     def send(self, op: Op, path: str) -> Any:
         kind, period_id = _kind_and_id(path)
-        skip_approval = (op.params or {}).get("skip_approval") == "true"
+        flag = (op.params or {}).get("skip_approval")
+        skip_approval = None if flag is None else flag == "true"
         try:
             if op.method == "POST":
-                return self.client.create(kind, op.body, skip_approval=skip_approval)
+                return self.client.create(kind, op.body, skip_approval=bool(skip_approval))
             if op.method == "PATCH":
                 self.client.update(kind, period_id, op.body, skip_approval=skip_approval)
             elif op.method == "DELETE":

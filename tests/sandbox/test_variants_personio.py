@@ -178,10 +178,11 @@ def test_patch_with_skip_approval_approves_only_when_switched_on(
         assert client.get(f"/v2/absence-periods/{period}").json()["approval"]["status"] == status
 
 
+@pytest.mark.parametrize("mode", ["keeps_status", "revalidates"])
 def test_patch_without_skip_approval_still_makes_a_changed_absence_pending(
-    client: TestClient,
+    client: TestClient, mode: str
 ) -> None:
-    switch(client, absence_patch_approval="keeps_status")
+    switch(client, absence_patch_approval=mode)
     created = client.post(
         "/v2/absence-periods",
         params={"skip_approval": "true"},
@@ -197,6 +198,19 @@ def test_patch_without_skip_approval_still_makes_a_changed_absence_pending(
     assert created["approval"]["status"] == "APPROVED"  # creating with skip_approval approves
     url = f"/v2/absence-periods/{created['id']}"
     assert client.patch(url, json={"ends_at": {"date_time": at(1)}}).status_code == 204
+    assert client.get(url).json()["approval"]["status"] == "PENDING"
+
+
+def test_revalidates_ignores_skip_approval_on_patch(client: TestClient) -> None:
+    period = vacation(client, 0, 1)
+    url = f"/v2/absence-periods/{period}"
+    client.patch(url, params={"skip_approval": "true"}, json={})  # approves under the default
+    assert client.get(url).json()["approval"]["status"] == "APPROVED"
+    switch(client, absence_patch_approval="revalidates")
+    skip = {"skip_approval": "true"}
+    assert client.patch(url, params=skip, json={"comment": "noted"}).status_code == 204
+    assert client.get(url).json()["approval"]["status"] == "APPROVED"  # nothing to approve
+    assert client.patch(url, params=skip, json={"ends_at": {"date_time": at(2)}}).status_code == 204
     assert client.get(url).json()["approval"]["status"] == "PENDING"
 
 

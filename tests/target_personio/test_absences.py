@@ -102,16 +102,22 @@ def test_absence_declined_after_approval_deletes_its_personio_period(h: Harness)
     assert h.absences("1001") == []
 
 
-def test_changed_absence_is_updated_in_place(h: Harness) -> None:
+def test_changed_approved_absence_is_deleted_and_created_again_approved(h: Harness) -> None:
     h.run(singer_input(absences=[VACATION]), **STAFFOMATIC)
     [before] = h.absences("1001")
     longer = dict(VACATION, ends_at="2024-11-08T23:59:00+01:00")
-    h.reset_counts()
+    counts = h.requests()["by_endpoint"]  # not restarted: that would restart the ids
     h.run(singer_input(absences=[longer]), **STAFFOMATIC)
     [after] = h.absences("1001")
-    assert after["id"] == before["id"]
+    assert after["id"] != before["id"]  # skip_approval is documented on create only
+    assert after["approval"]["status"] == "APPROVED"
     assert edges(after)[2] == "2024-11-08T00:00:00"
-    assert h.requests()["by_endpoint"]["PATCH /v2/absence-periods/{id}"] == 1
+    now = h.requests()["by_endpoint"]
+    assert "PATCH /v2/absence-periods/{id}" not in now
+    assert now["DELETE /v2/absence-periods/{id}"] == 1 + counts.get(
+        "DELETE /v2/absence-periods/{id}", 0
+    )
+    assert now["POST /v2/absence-periods"] == 1 + counts["POST /v2/absence-periods"]
 
 
 def test_unmatched_type_is_held_back_and_named_once_with_its_count(

@@ -13,7 +13,9 @@ from target_personio import mapping
 from target_personio.rules import AbsenceLookups, AbsenceTypes, People, plan_absence
 from target_personio.rules.absences import (
     APPROVED_AGAIN,
+    CHANGED_APPROVED,
     LEFT_PENDING,
+    PENDING_AGAIN,
     AbsenceWindow,
     plan_vanished_absences,
 )
@@ -117,20 +119,67 @@ def test_an_unchanged_absence_plans_no_write() -> None:
     assert (plan.ops, plan.outcome, plan.dest_id) == ([], "unchanged", "p-1")
 
 
-def test_a_changed_absence_is_patched_in_place_without_its_person() -> None:
+def test_a_changed_approved_absence_is_deleted_and_created_again_approved() -> None:
+    # Personio documents skip_approval on create only: no PATCH could keep it approved
     first = plan_absence(VACATION, None, lookups())
     assert first is not None
     longer = dict(VACATION, ends_at=at("2024-11-08 23:59"))
     plan = plan_absence(longer, link_of(first), lookups())
     assert plan is not None
+    assert plan.ids == {"old": "p-1"}
+    assert [(op.method, op.target(plan.ids), op.params) for op in plan.ops if op.sends] == [
+        ("DELETE", "/v2/absence-periods/p-1", None),
+        ("POST", "/v2/absence-periods", {"skip_approval": "true"}),
+    ]
+    assert plan.ops[1].body["ends_at"]["date_time"] == "2024-11-08T00:00:00"
+    assert rows(plan) == [("update", CHANGED_APPROVED)]
+    assert plan.link is not None
+    assert plan.link.data["ends"] == "2024-11-08T00:00:00"
+
+
+def test_a_changed_pending_absence_is_patched_in_place_without_person_or_skip_approval() -> None:
+    pending = dict(VACATION, state="new")
+    first = plan_absence(pending, None, lookups(only_approved=False))
+    assert first is not None
+    longer = dict(pending, ends_at=at("2024-11-08 23:59"))
+    plan = plan_absence(longer, link_of(first), lookups(only_approved=False))
+    assert plan is not None
     [op] = plan.ops
-    assert (op.action, op.method, op.target(plan.ids)) == (
+    assert (op.action, op.method, op.target(plan.ids), op.params) == (
         "update",
         "PATCH",
         "/v2/absence-periods/p-1",
+        None,  # skip_approval is not documented on this PATCH
     )
     assert "person" not in op.body
     assert op.body["ends_at"]["date_time"] == "2024-11-08T00:00:00"
+    assert rows(plan) == [("update", "")]
+
+
+def test_a_changed_absence_with_skip_approval_off_is_patched_and_may_need_approval_again() -> None:
+    look = lookups(skip_approval=False)
+    first = plan_absence(VACATION, None, look)
+    assert first is not None
+    assert first.ops[0].params == {"skip_approval": "false"}
+    longer = dict(VACATION, ends_at=at("2024-11-08 23:59"))
+    plan = plan_absence(longer, link_of(first), look)
+    assert plan is not None
+    [op] = plan.ops
+    assert (op.method, op.params) == ("PATCH", None)
+    assert rows(plan) == [("update", PENDING_AGAIN)]
+
+
+def test_a_changed_approved_absence_personio_holds_already_in_its_new_form_is_linked() -> None:
+    # The run stopped after the create took effect: the link still names the deleted period.
+    first = plan_absence(VACATION, None, lookups())
+    assert first is not None
+    longer = dict(VACATION, ends_at=at("2024-11-08 23:59"))
+    body = dict(BODY, ends_at={"date_time": "2024-11-08T00:00:00", "type": "SECOND_HALF"})
+    found = {mapping.absence_key(body): ["p-2"]}
+    plan = plan_absence(longer, link_of(first), lookups(found))
+    assert plan is not None
+    assert steps(plan) == ["delete", "link"]
+    assert [op.record_id for op in plan.ops if op.action == "link"] == ["p-2"]
 
 
 def test_a_pending_absence_approved_later_is_deleted_and_created_again_approved() -> None:
@@ -174,7 +223,7 @@ def test_an_approval_with_skip_approval_off_is_left_pending_and_says_so() -> Non
     plan = plan_absence(VACATION, link_of(first), look)
     assert plan is not None
     [op] = plan.ops
-    assert (op.action, op.method, op.params) == ("update", "PATCH", {"skip_approval": "false"})
+    assert (op.action, op.method, op.params) == ("update", "PATCH", None)
     assert rows(plan) == [("update", LEFT_PENDING)]
 
 

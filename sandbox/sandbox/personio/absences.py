@@ -208,9 +208,10 @@ class Absences(PersonioBase):
         was = dict(item)
         before = (item["absence_type"], item["starts_from"], item.get("ends_at"))
         self._apply_absence(item, body, creating=False)
-        skip = skip_approval(request)
-        if skip and self.variant("absence_patch_approval") == "approves":
-            # Approving through PATCH is documented nowhere: see sandbox/README.md.
+        # skip_approval on this PATCH is documented nowhere: see sandbox/README.md.
+        mode = self.variant("absence_patch_approval")
+        skip = skip_approval(request) and mode != "revalidates"
+        if skip and mode == "approves":
             item["approval"] = {"status": "APPROVED"}
         elif not skip and before != (
             item["absence_type"],

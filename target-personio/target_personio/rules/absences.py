@@ -3,9 +3,14 @@
 Only when ``absence_source`` is ``staffomatic``. An approved absence (or, without
 ``only_approved_absences``, a new one, sent pending) inside the window becomes one day-based
 absence period (:func:`target_personio.mapping.absence_body`); a declined or cancelled one loses
-the period the sync wrote. A changed absence is PATCHed in place; one sent pending and approved
-since is deleted and created again approved (:func:`approved_again`); one that moved to another
-person is deleted and created again.
+the period the sync wrote.
+
+Personio documents ``skip_approval`` only on create, so no update sends it: a change to an
+absence sent approved (and one sent pending and approved since) is deleted and created again
+with ``skip_approval`` (:func:`recreated`), and so is one that moved to another person. Only an
+absence sent pending (``skip_approval`` off, or not approved in Staffomatic yet) is PATCHed in
+place, without ``skip_approval``: it stays pending, and with ``skip_approval`` off the run log
+says Personio may ask for approval again.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from sync_ledger import Link, fingerprint
 from sync_ledger.engine import DEST, LinkPlan, Op, Plan
 from sync_ledger.engine.vocabulary import (
     APPROVE,
-    CREATE,
     DELETE,
     FAIL,
     SKIP,
@@ -49,7 +53,15 @@ APPROVED_AGAIN = (
     "approved in Staffomatic: the pending Personio period was deleted and created again "
     "approved (skip_approval), as Personio documents no call that approves one"
 )
+CHANGED_APPROVED = (
+    "changed in Staffomatic: the approved Personio period was deleted and created again "
+    "approved (skip_approval), as Personio documents skip_approval only on create"
+)
 LEFT_PENDING = "approved in Staffomatic; left pending for approval in Personio (skip_approval)"
+PENDING_AGAIN = (
+    "changed in place; Personio may ask for approval of the changed period again "
+    "(skip_approval is off)"
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,8 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
     fp = fingerprint({"body": body, "approved": approved})
     if link is not None and link.fingerprint == fp:
         return Plan(STAFFOMATIC_ABSENCES, aid, outcome=UNCHANGED, ids={DEST: link.dest_id})
-    params = approval(approved and look.skip_approval)
+    keep_approved = approved and look.skip_approval
+    params = approval(keep_approved)
     data = {
         "person": person,
         "approved": approved,
@@ -143,38 +156,42 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
     if link is None:
         key = mapping.absence_key(body)
         plan.ops = [link_or_create(Unlinked(look.found), key, DEST, ABSENCE_PATH, body, params)]
-    elif link.data.get("person") != person:
-        plan.ids = {"old": link.dest_id}
-        writes = [
-            Op(DELETE, "DELETE", f"{ABSENCE_PATH}/{{old}}", drops=("old",)),
-            Op(CREATE, "POST", ABSENCE_PATH, body, params),
-        ]
-        plan.ops = quietly(writes, UPDATE, MOVED_PERSON)
-    elif approved and not link.data.get("approved") and look.skip_approval:
-        plan.ids = {"old": link.dest_id}
-        plan.ops = approved_again(link.dest_id, body, params, look.found)
+        return plan
+    plan.ids = {"old": link.dest_id}
+    if link.data.get("person") != person:
+        plan.ops = recreated(body, params, look.found, UPDATE, MOVED_PERSON)
+    elif keep_approved and not link.data.get("approved"):
+        plan.ops = recreated(body, params, look.found, APPROVE, APPROVED_AGAIN)
+    elif keep_approved:
+        plan.ops = recreated(body, params, look.found, UPDATE, CHANGED_APPROVED)
     else:
         changes = {k: v for k, v in body.items() if k != "person"}
         plan.ids = {DEST: link.dest_id}
-        reason = LEFT_PENDING if approved and not link.data.get("approved") else ""
+        reason = ""
+        if approved:
+            reason = PENDING_AGAIN if link.data.get("approved") else LEFT_PENDING
         path = f"{ABSENCE_PATH}/{{{DEST}}}"
-        plan.ops = [Op(UPDATE, "PATCH", path, changes, params, reason=reason)]
+        plan.ops = [Op(UPDATE, "PATCH", path, changes, reason=reason)]
     return plan
 
 
-def approved_again(old: str, body: dict[str, Any], params: dict, found: Found) -> list[Op]:
-    """An absence sent pending and approved since in Staffomatic: Personio documents no call
-    that approves a period, so the pending one is deleted and created again with
-    ``skip_approval`` (documented on create). The delete comes first (the two would overlap);
-    should the run stop in between, the link still names the deleted period, and the next run
-    plans the same again: the delete finds 404 (done) and the period created already is found
-    by its key and linked instead of created twice."""
+def recreated(
+    body: dict[str, Any], params: dict, found: Found, action: str, reason: str
+) -> list[Op]:
+    """The linked period (slot ``old``) deleted and ``body`` created in its place, logged as
+    one ``action``: how an absence kept approved changes (Personio documents ``skip_approval``
+    on create only, and no call that approves a period) and how one moves to another person.
+
+    The delete comes first (the two would overlap). Each write is in the run's write-ahead
+    record; should the run stop in between, the link still names the deleted period, and the
+    next run plans the same again: the delete finds 404 (done), and a period created already
+    is found by its key and linked instead of created twice."""
     key = mapping.absence_key(body)
     writes = [
         Op(DELETE, "DELETE", f"{ABSENCE_PATH}/{{old}}", drops=("old",)),
         link_or_create(Unlinked(found), key, DEST, ABSENCE_PATH, body, params),
     ]
-    return quietly(writes, APPROVE, APPROVED_AGAIN)
+    return quietly(writes, action, reason)
 
 
 def plan_vanished_absences(
