@@ -42,7 +42,8 @@ class Lookups:
         self._zone: ZoneInfo | None = None
         self._people: People | None = None
         self._types: AbsenceTypes | None = None
-        self._found: dict[str, dict[Key, list[str]]] = {}
+        self._found: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[Key, list[str]]] = {}
+        self._taken: dict[str, set[str]] = {}
 
     def add_user(self, record: Mapping[str, Any]) -> None:
         custom_id = str(record.get("custom_id") or "").strip()
@@ -88,15 +89,16 @@ class Lookups:
     def found(
         self, kind: str, params: dict[str, Any], linked: Callable[[], Iterable[str]]
     ) -> Found:
-        """Personio periods of ``kind`` by match key, without those a link names: read on the
-        first call, once per run."""
+        """Personio periods of ``kind`` by match key, without those a link names or a plan
+        took: read on the first call, once per run and filters."""
+        read_as = (kind, tuple(sorted(params.items())))
 
         def index() -> Mapping[Key, Sequence[str]]:
-            if kind not in self._found:
-                taken = set(linked())
+            if read_as not in self._found:
+                skip = set(linked()) | self._taken.get(kind, set())
                 found: dict[Key, list[str]] = {}
                 for item in self._client().periods(kind, params):
-                    if str(item.get("id")) in taken:
+                    if str(item.get("id")) in skip:
                         continue
                     key = (
                         mapping.personio_attendance_key(item)
@@ -104,13 +106,16 @@ class Lookups:
                         else mapping.absence_key(item)
                     )
                     found.setdefault(key, []).append(str(item.get("id")))
-                self._found[kind] = found
-            return self._found[kind]
+                self._found[read_as] = found
+            return self._found[read_as]
 
         return index
 
     def taken(self, kind: str, ids: Iterable[str]) -> None:
         """Found periods a plan links are not offered to another record."""
         gone = set(ids)
-        for found in self._found.get(kind, {}).values():
-            found[:] = [pid for pid in found if pid not in gone]
+        self._taken.setdefault(kind, set()).update(gone)
+        for (read_kind, _), found in self._found.items():
+            if read_kind == kind:
+                for pids in found.values():
+                    pids[:] = [pid for pid in pids if pid not in gone]

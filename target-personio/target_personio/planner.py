@@ -4,7 +4,7 @@ look-ups and the ledger links, then the pure rules (:mod:`target_personio.rules`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sync_ledger import Link
@@ -93,9 +93,14 @@ class Planner:
             self.settings.start_date,
         )
 
-    def absence_lookups(self) -> AbsenceLookups:
+    def absence_lookups(self, first_day: date | None = None) -> AbsenceLookups:
+        """``first_day``: the first day of the earliest unlinked absence, when it began before
+        the window: Personio's periods are read from it to link instead of creating again, as
+        no document says whether the date filters return periods that began before a bound."""
         past_days = self.settings.absence_window_past_days
         past = self.clock().date() - timedelta(days=past_days + 1)
+        if first_day is not None:
+            past = min(past, first_day)
         people = self.lookups.people
         links = self.links(ABSENCES)
         return AbsenceLookups(
@@ -121,8 +126,28 @@ class Planner:
     def plan_absences(self, records: Sequence[Mapping[str, Any]]) -> list[Plan]:
         if not records:
             return []
-        look, links = self.absence_lookups(), self.links(ABSENCES)
+        links = self.links(ABSENCES)
+        look = self.absence_lookups(self._first_unlinked_day(records, links))
         return self._plan(records, lambda r: plan_absence(r, links.get(str(r["id"])), look))
+
+    def _first_unlinked_day(
+        self, records: Sequence[Mapping[str, Any]], links: Mapping[str, Link]
+    ) -> date | None:
+        """The local first day of the earliest absence without a link that reaches into the
+        window (an absence without readable times is skipped by its rule)."""
+        first = self.absence_window().first
+        days = []
+        for record in records:
+            if str(record["id"]) in links:
+                continue
+            try:
+                start = mapping.parse_time(record.get("starts_at"))
+                end = mapping.parse_time(record.get("ends_at"))
+            except mapping.Unmappable:
+                continue
+            if start is not None and end is not None and end.date() >= first:
+                days.append(start.astimezone(self.lookups.zone).date())
+        return min(days, default=None)
 
     def _plan(
         self,

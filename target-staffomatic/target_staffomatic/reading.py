@@ -72,11 +72,36 @@ def window_absences(
     """Read the absences of the window once (for recovery when the ledger is lost)."""
     if lk.absences is not None:
         return
-    start = datetime.combine(window[0], datetime.min.time(), zone)
-    until = datetime.combine(window[1] + timedelta(days=1), datetime.min.time(), zone)
-    params = {"from": start.isoformat(), "until": until.isoformat()}
-    lk.set_absences(read(lambda: client.get_all(paths.ABSENCES, params)))
+    lk.set_absences(_absences_between(client, window[0], window[1] + timedelta(days=1), zone))
     lk.absence_window = window
+
+
+def absences_starting_before(
+    client: StaffomaticClient, lk: Lookups, starts: Iterable[date], zone: ZoneInfo
+) -> None:
+    """The absences from the earliest of ``starts`` up to the days loaded already, when it lies
+    before them: no document says whether ``from``/``until`` return the absences overlapping
+    the range or only those starting inside it, so an unlinked absence that began before the
+    window (a long one, after a lost ledger) is looked for from its own first day."""
+    loaded = lk.absence_window
+    first = min(starts, default=None)
+    if loaded is None or first is None or first >= loaded[0]:
+        return
+    for absence in _absences_between(client, first, loaded[0], zone):
+        lk.put_absence(absence)
+    lk.absence_window = (first, loaded[1])
+
+
+def _absences_between(
+    client: StaffomaticClient, first: date, until: date, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Staffomatic's absences read with ``from`` at the start of ``first`` and ``until`` at
+    the start of ``until`` (local midnights)."""
+    params = {
+        "from": datetime.combine(first, datetime.min.time(), zone).isoformat(),
+        "until": datetime.combine(until, datetime.min.time(), zone).isoformat(),
+    }
+    return read(lambda: client.get_all(paths.ABSENCES, params))
 
 
 def absences_outside_window(

@@ -228,6 +228,8 @@ class Session:
         reading.absences_outside_window(
             self.client, self.lookups, [links.get(a.id) for a, _, _ in items], self.window
         )
+        unlinked = (a.start for a, _, _ in items if a.id not in links)
+        reading.absences_starting_before(self.client, self.lookups, unlinked, self.zone)
         if self.rules.create_missing_absence_types:
             needed = [(absence, location) for absence, _, location in items]
             self.apply(plan_missing_types(needed, self.rules, self.lookups))

@@ -1,11 +1,14 @@
 """``tap-personio | target-staffomatic`` window deletes under every value of the Personio
 emulator's ``absence_period_filters`` switch: a long absence that began before the window is
-never deleted in Staffomatic nor written twice, whichever periods the date filters return."""
+never deleted in Staffomatic nor written twice, whichever periods the date filters return. And
+recovery after a lost ledger under every value of the Staffomatic emulator's ``date_filters``
+(the absences the target reads by ``from``/``until`` to link instead of creating again)."""
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from datetime import timedelta
 from typing import Any
@@ -85,3 +88,34 @@ def test_long_absence_is_neither_deleted_nor_duplicated_under_each_date_filter(
     if filters == "starting_inside":  # the read missed it; Personio still has it
         assert len(held) == 1
         assert "still exists (status approved)" in held[0]
+
+
+@pytest.mark.parametrize("filters", ["overlapping", "starting_inside"])
+def test_long_absence_is_linked_again_after_a_lost_ledger_under_each_date_filter(
+    kit: Kit,
+    admins: Admins,
+    no_sleep: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    lose_ledger: Callable[[str], None],
+    filters: str,
+) -> None:
+    monkeypatch.setattr(vendor_http.personio_client, "_sleep", no_sleep.append)
+    add_long_absence(admins, kit)
+    settings = {**WINDOW, **kit.personio_source()}
+    kit.run(kit.singer(kit.demo_employees()), **settings)
+    kit.run(tap_output(kit, no_sleep), **settings)
+    with Ledger(kit.ledger_url) as ledger:
+        dest = ledger.links("personio", "absence")[LONG].dest_id
+    before = sorted(a["id"] for a in kit.state()["absences"])
+    lose_ledger(kit.ledger_url)
+
+    admins.staffomatic.variants(date_filters=filters)
+    kit.run(kit.singer(kit.demo_employees()), **settings)
+    kit.run(tap_output(kit, no_sleep), **settings)
+
+    assert sorted(a["id"] for a in kit.state()["absences"]) == before  # none gone, none added
+    with Ledger(kit.ledger_url) as ledger:
+        assert ledger.links("personio", "absence")[LONG].dest_id == dest
+        logged = ledger.actions(ledger.runs(limit=1)[0].id)
+    assert [a for a in logged if a.action in ("delete", "create", "fail")] == []
+    assert [a.action for a in logged if a.source_id == LONG] == ["link"]
