@@ -31,7 +31,14 @@ from starlette.types import Receive, Scope, Send
 
 BIN = Path(sys.executable).parent
 USER_AGENT = "fault-suite (tests@example.com)"
-SENSITIVE = ("client_secret", "password", "api_token")
+SENSITIVE = (
+    "client_secret",
+    "password",
+    "api_token",
+    "source_client_secret",
+    "source_password",
+    "source_api_token",
+)
 
 
 # ---- logs and secrets ---------------------------------------------------------------------------
@@ -221,6 +228,8 @@ class Spec:
         }
 
     def target_config(self, sb: Sandbox, ledger_url: str) -> dict[str, Any]:
+        """The target's settings, with the source credential a real sync gives it (as
+        meltano.yml does) to confirm a deletion by reading the source record first."""
         if self.source == "personio":
             return {
                 "account": "demo",
@@ -229,6 +238,9 @@ class Spec:
                 "ledger_url": ledger_url,
                 "user_agent": USER_AGENT,
                 "stream_maps": {"employees": {"__filter__": "shift_planning != False"}},
+                "source_client_id": "demo-client-id",
+                "source_client_secret": "demo-client-secret",
+                "source_base_url": sb.personio_url,
             }
         return {
             "client_id": "demo-client-id",
@@ -236,6 +248,10 @@ class Spec:
             "base_url": sb.personio_url,
             "ledger_url": ledger_url,
             "absence_source": "staffomatic",
+            "source_account": "demo",
+            "source_email": "api@demo-gastro.example",
+            "source_password": "demo-password",
+            "source_base_url": sb.staffomatic_api,
         }
 
     @property

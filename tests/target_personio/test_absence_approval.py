@@ -217,7 +217,6 @@ def test_with_skip_approval_off_a_changed_absence_is_patched_and_the_run_log_say
     assert "may ask for approval of the changed period again" in row.reason
 
 
-
 @pytest.fixture
 def h(harness: Harness) -> Harness:
     state = harness.state()
