@@ -44,6 +44,7 @@ def tap_output(sandbox: Sandbox, streams: tuple[str, ...], no_sleep: list[float]
         "base_url": sandbox.staffomatic_api,
         "user_agent": "target-personio tests (tests@example.com)",
         **WINDOW,
+        "window_activate_version": True,  # as the sync's extractors: a full read may remove
     }
     tap = TapStaffomatic(config=config, parse_env_config=False, sleep=no_sleep.append)
     for name, stream in tap.streams.items():

@@ -31,6 +31,7 @@ def tap_output(kit: Kit, no_sleep: list[float]) -> str:
         "client_secret": "demo-client-secret",
         "base_url": kit.sandbox.personio_url,
         **WINDOW,
+        "window_activate_version": True,  # as the sync's extractors: a full read may remove
     }
     tap = TapPersonio(config=config, parse_env_config=False, sleep=no_sleep.append)
     for name, stream in tap.streams.items():
