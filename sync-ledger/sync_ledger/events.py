@@ -46,7 +46,8 @@ def store(ledger: Ledger, event_name: str, area: str, record_id: str) -> int:
         "next_try_at": now,
     }
     with ledger.engine.begin() as conn:
-        return int(conn.execute(insert(events).values(**row)).inserted_primary_key[0])
+        key = conn.execute(insert(events).values(**row)).inserted_primary_key
+        return int(key[0]) if key else 0
 
 
 def present(ledger: Ledger) -> bool:
@@ -113,9 +114,8 @@ def failed_try(
 def summary(ledger: Ledger) -> dict[str, Any]:
     """Counts per status, the oldest pending event, and the last failed ones (JSON-ready)."""
     with ledger.engine.connect() as conn:
-        counted = dict(
-            conn.execute(select(events.c.status, func.count()).group_by(events.c.status)).all()
-        )
+        grouped = select(events.c.status, func.count()).group_by(events.c.status)
+        counted: dict[str, int] = {str(s): int(n) for s, n in conn.execute(grouped).all()}
         oldest = conn.execute(
             select(events.c.received_at, events.c.event_name, events.c.record_id)
             .where(events.c.status == PENDING)
