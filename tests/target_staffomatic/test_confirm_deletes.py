@@ -170,9 +170,7 @@ def test_absence_read_by_id_and_gone_is_deleted_after_the_read_confirms_it(
     assert not is_linked(kit, AID)
 
 
-def test_absence_read_by_id_as_gone_but_still_in_personio_is_kept(
-    kit: Kit, personio: Any
-) -> None:
+def test_absence_read_by_id_as_gone_but_still_in_personio_is_kept(kit: Kit, personio: Any) -> None:
     aid = seeded_period(personio)
     dest = linked(kit, aid)
     gone = [{"id": aid, "_sdc_deleted_at": GONE_AT}]
