@@ -33,6 +33,7 @@ def make_it_old(ledger_url: str) -> None:
             conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE ledger_locks")
         conn.exec_driver_sql("DROP TABLE ledger_intents")
+        conn.exec_driver_sql("DROP TABLE ledger_events")
         conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
 
