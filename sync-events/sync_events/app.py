@@ -1,11 +1,12 @@
 """The ASGI app: ``POST /events`` takes Personio's deliveries, ``GET /health`` says it runs.
 
 A delivery is checked in this order, and refused at the first check it fails, before anything
-is stored: the request rate (429), the declared size (413), the token in ``Authorization``
-(401, compared in constant time), the size actually read (413), a JSON body (400), the company
-(403). An event the sync does not need is acknowledged and dropped (202); one it needs is
-stored in the ledger and acknowledged (200) at once: the sync runs later, in the worker. When
-the ledger cannot store it the answer is 503, so Personio delivers it again.
+is stored: the request rate (503 with Retry-After, so Personio delivers it again), the declared
+size (413), the token in ``Authorization`` (401, compared in constant time), the size actually
+read (413), a JSON body (400), the company (403). An event the sync does not need is
+acknowledged and dropped (202); one it needs is stored in the ledger and acknowledged (200) at
+once: the sync runs later, in the worker. When the ledger cannot store it the answer is 503, so
+Personio delivers it again.
 
 Logs name the event and the record id; never a header, a body or the token.
 """
@@ -92,8 +93,10 @@ def create_app(
     limit = RateLimit(settings.max_requests_per_second)
 
     async def receive(request: Request) -> Response:
-        if not limit.allow():
-            return _answer(429, "too many requests", retry_after=1)
+        if not limit.allow():  # 503, not 429: Personio delivers again after a 5xx
+            answer = _answer(503, "too many requests; deliver it again")
+            answer.headers["Retry-After"] = "1"
+            return answer
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
             return _answer(413, "body too large")

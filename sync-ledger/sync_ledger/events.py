@@ -38,7 +38,7 @@ def store(ledger: Ledger, event_name: str, area: str, record_id: str) -> int:
     now = ledger.clock()
     row = {
         "received_at": now,
-        "event_name": event_name,
+        "event": event_name,
         "area": area,
         "record_id": record_id,
         "status": PENDING,
@@ -62,7 +62,7 @@ def pending(ledger: Ledger) -> list[StoredEvent]:
         select(
             events.c.id,
             events.c.received_at,
-            events.c.event_name,
+            events.c.event,
             events.c.area,
             events.c.record_id,
             events.c.attempts,
@@ -117,13 +117,13 @@ def summary(ledger: Ledger) -> dict[str, Any]:
         grouped = select(events.c.status, func.count()).group_by(events.c.status)
         counted: dict[str, int] = {str(s): int(n) for s, n in conn.execute(grouped).all()}
         oldest = conn.execute(
-            select(events.c.received_at, events.c.event_name, events.c.record_id)
+            select(events.c.received_at, events.c.event, events.c.record_id)
             .where(events.c.status == PENDING)
             .order_by(events.c.id)
             .limit(1)
         ).first()
         failed = conn.execute(
-            select(events.c.event_name, events.c.record_id, events.c.attempts, events.c.reason)
+            select(events.c.event, events.c.record_id, events.c.attempts, events.c.reason)
             .where(events.c.status == FAILED)
             .order_by(events.c.id.desc())
             .limit(10)

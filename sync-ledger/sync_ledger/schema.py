@@ -144,7 +144,7 @@ events = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("received_at", UTCDateTime, nullable=False),
-    Column("event_name", String(64), nullable=False),
+    Column("event", String(64), nullable=False),  # the event name, e.g. person.updated
     Column("area", String(32), nullable=False),  # the sync it drives: employees, absences
     Column("record_id", String(ID), nullable=False),  # the record the event names, no body
     Column("status", String(16), nullable=False),  # pending, done, failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -153,3 +154,16 @@ def test_the_token_comparison_is_exact() -> None:
     assert authentic(f"bearer {TOKEN}", TOKEN)
     assert not authentic(None, TOKEN)
     assert not authentic(TOKEN.upper(), TOKEN)
+
+
+def test_a_flood_is_answered_503_so_personio_delivers_again(
+    ledger: Ledger, settings: Settings
+) -> None:
+    app = create_app(replace(settings, max_requests_per_second=2), ledger)
+    with TestClient(app) as flooded:
+        answers = [post(flooded, body()).status_code for _ in range(4)]
+        last = post(flooded, body())
+    assert answers[:2] == [200, 200]
+    assert 503 in answers[2:]
+    assert last.status_code == 503
+    assert last.headers["Retry-After"] == "1"

@@ -20,7 +20,7 @@ def upgrade() -> None:
         "ledger_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("received_at", UTCDateTime, nullable=False),
-        sa.Column("event_name", sa.String(64), nullable=False),
+        sa.Column("event", sa.String(64), nullable=False),
         sa.Column("area", sa.String(32), nullable=False),
         sa.Column("record_id", sa.String(ID), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
