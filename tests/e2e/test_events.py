@@ -23,13 +23,23 @@ from sandbox.admin import Admin
 from sync_ledger import Ledger
 from sync_ledger import events as stored
 
-from tests.e2e.helpers import BIN, Sync, delete_absence_period, load, ok, state, writes
+from tests.e2e.helpers import (
+    BIN,
+    Sync,
+    delete_absence_period,
+    load,
+    ok,
+    state,
+    users_by_person,
+    writes,
+)
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "e2e-receiver-token-0123456789abcdef"
 PERIOD = "e2e-webhook-absence"
 PERSON = "1011"  # Katharina: a user in Staffomatic (custom_id) before any sync
+NEW_PERSON = "1099"
 
 
 def free_port() -> int:
@@ -120,6 +130,22 @@ def set_days(period: dict[str, Any], first: int, last: int) -> None:
         period[key] = {"date_time": f"{day.isoformat()}T00:00:00", "type": "FULL_DAY"}
 
 
+def add_person(sync: Sync) -> None:
+    """A new hire in Personio, like David (1004), with the id ``NEW_PERSON``."""
+    data = state(sync.personio)
+    person = copy.deepcopy(next(e for e in data["employees"] if e["id"] == 1004))
+    person["id"] = int(NEW_PERSON)
+    person["attributes"].update(
+        first_name="Nora", last_name="Neu", email="nora.neu@demo-gastro.example"
+    )
+    data["employees"].append(person)
+    load(sync.personio, data)
+
+
+def user_of(sync: Sync, person: str) -> dict[str, Any] | None:
+    return users_by_person(state(sync.staffomatic)).get(person)
+
+
 def change_period(sync: Sync, first: int, last: int) -> None:
     data = state(sync.personio)
     set_days(next(p for p in data["absence_periods"] if p["id"] == PERIOD), first, last)
@@ -147,20 +173,23 @@ def settled(sync: Sync, done: int) -> bool:
     return found["pending"] == 0 and found["done"] >= done
 
 
-def test_an_absence_created_changed_and_deleted_in_personio_follows_in_staffomatic(
+def test_a_new_hire_and_an_absence_created_changed_and_deleted_in_personio_follow_in_staffomatic(
     sync: Sync,
 ) -> None:
     port = free_port()
     register(sync, port)
     with receiver(sync, port):
+        add_person(sync)
         add_period(sync, 10, 11)
+        user = wait_for(lambda: user_of(sync, NEW_PERSON), 90, "the new hire has no user")
+        assert (user["first_name"], user["last_name"]) == ("Nora", "Neu")
         created = wait_for(lambda: ends_on(synced_absence(sync), 11), 90, "not created")
         assert created
         change_period(sync, 10, 12)
         wait_for(lambda: ends_on(synced_absence(sync), 12), 90, "not changed")
         absence = synced_absence(sync)
         assert absence is not None
-        wait_for(lambda: settled(sync, 2), 30, "events left pending")
+        wait_for(lambda: settled(sync, 4), 30, "events left pending")
 
         # a duplicate and a reordered pair of deliveries: one more run, no write
         before = writes(sync.staffomatic)
