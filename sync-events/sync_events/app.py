@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import sync_ledger.events as stored
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from sync_ledger import Ledger
-from sync_ledger import events as stored
 
 from sync_events.areas import area_of
 from sync_events.settings import Settings

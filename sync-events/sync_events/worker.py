@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sync_ledger.events as stored
 from sync_ledger import Ledger
-from sync_ledger import events as stored
 
 from sync_events.areas import AREAS, Area
 from sync_events.settings import Settings

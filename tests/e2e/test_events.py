@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+import sync_ledger.events as stored
 from sandbox.admin import Admin
 from sync_ledger import Ledger
-from sync_ledger import events as stored
 
 from tests.e2e.helpers import (
     BIN,
@@ -212,6 +212,13 @@ def test_a_new_hire_and_an_absence_created_changed_and_deleted_in_personio_follo
             "not deleted",
         )
         wait_for(lambda: settled(sync, received + 4), 30, "events left pending")
+    with Admin(sync.personio) as admin:
+        served = admin.counts()
+    # the deletion's run (counts restart at each load) read the period by id, listed no periods
+    assert served["GET /v2/absence-periods/{id}"] > 0
+    assert "GET /v2/absence-periods" not in served
+    # the tap checks one page of employees at start, in discovery and in the run: not a read
+    assert served.get("GET /v1/company/employees", 0) <= 2
     report = ok(sync.meltano("invoke", "sync-ledger", "report")).stdout
     assert "Webhook events:" in report
     assert "0 pending" in report

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import sync_ledger.events as stored
 from starlette.testclient import TestClient
 from sync_events.app import RateLimit, authentic, create_app
 from sync_events.settings import Settings
 from sync_ledger import Ledger
-from sync_ledger import events as stored
 
 from tests.sync_events.conftest import COMPANY, TOKEN
 

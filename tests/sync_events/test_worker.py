@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sync_ledger.events as stored
 from sync_events.areas import Area
 from sync_events.settings import Settings
 from sync_events.worker import Outcome, Worker
 from sync_ledger import Ledger
-from sync_ledger import events as stored
 
 from tests.sync_events.conftest import Clock
 
