@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DISTS := sandbox vendor-http sync-ledger tap-personio tap-staffomatic target-staffomatic target-personio
+DISTS := sandbox vendor-http sync-ledger tap-personio tap-staffomatic target-staffomatic target-personio sync-events
 PRESENT := $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),$(d)))
 PACKAGES := $(foreach d,$(PRESENT),$(d)/$(subst -,_,$(d)))
 

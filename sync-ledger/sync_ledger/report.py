@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sync_ledger import events
 from sync_ledger.ledger import ACTIONS, Action, Ledger, LedgerError, Retry, RunInfo
 
 
@@ -78,6 +79,7 @@ def report_data(
         "runs": result,
         "retries_waiting": len(ledger.all_retries(given_up=False)),
         "given_up": [_retry(r) for r in ledger.all_retries(given_up=True)],
+        "events": events.summary(ledger) if events.present(ledger) else None,
     }
 
 
@@ -206,7 +208,33 @@ def render_report(data: dict[str, Any]) -> str:
         ]
         headers = ["system", "entity", "source id", "attempts", "first failed", "reason"]
         lines += ["", f"Given up ({len(given_up)})", *table(headers, body)]
+    lines += _event_lines(data.get("events"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _event_lines(data: dict[str, Any] | None) -> list[str]:
+    """The webhook events of the receiver (``sync-events``), when it ever stored one."""
+    if not data or not data["received"]:
+        return []
+    lines = [
+        "",
+        f"Webhook events: {data['received']} received, {data['pending']} pending, "
+        f"{data['done']} done, {data['failed']} failed.",
+    ]
+    oldest = data["oldest_pending"]
+    if oldest:
+        lines.append(
+            f"Oldest pending: {oldest['event_name']} {oldest['record_id']}, received "
+            f"{_show_time(oldest['received_at'])}."
+        )
+    if data["last_failed"]:
+        body = [
+            [f["event_name"], f["record_id"], f["attempts"], f["reason"]]
+            for f in data["last_failed"]
+        ]
+        lines += ["", "Failed events (newest first)"]
+        lines += table(["event", "record id", "attempts", "reason"], body)
+    return lines
 
 
 def render_plan(data: dict[str, Any]) -> str:

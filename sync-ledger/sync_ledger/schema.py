@@ -138,3 +138,19 @@ intents = Table(
     Column("dest_id", String(ID)),
     Index("ix_ledger_intents_run", "run_id", "entity", "source_id"),
 )
+
+events = Table(
+    "ledger_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("event", String(64), nullable=False),  # the event name, e.g. person.updated
+    Column("area", String(32), nullable=False),  # the sync it drives: employees, absences
+    Column("record_id", String(ID), nullable=False),  # the record the event names, no body
+    Column("status", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("reason", Text),
+    Index("ix_ledger_events_status", "status", "area", "received_at"),
+)

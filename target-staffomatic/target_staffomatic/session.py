@@ -34,6 +34,7 @@ from target_staffomatic.rules import (
     norm,
     plan_absence,
     plan_employee,
+    plan_gone,
     plan_missing_types,
     plan_vanished,
     read_absence,
@@ -250,6 +251,27 @@ class Session:
         seen, self.seen_absences = self.seen_absences, None
         self.ensure_absences_loaded()
         self.apply(plan_vanished(self.links(ABSENCE), seen, self.window, self.lookups))
+
+    def source_gone(self, entity: str, sid: str) -> None:
+        """A record tap-personio was asked for by id (``only_ids``) and Personio no longer has
+        (``_sdc_deleted_at``): its linked absence is deleted once the confirmation read agrees;
+        a user is never deleted (the leaver and lock rules apply on the next full read)."""
+        if entity == EMPLOYEE:
+            reason = "gone from Personio: users are never deleted (the next full sync applies "
+            reason += "the leaver and lock rules)"
+            self.recorder.record(Plan(EMPLOYEE, sid, outcome="skip", reason=reason))
+            return
+        if not self.absences_enabled:
+            return
+        link = self.links(ABSENCE).get(sid)
+        if link is None:
+            self.recorder.record(
+                Plan(ABSENCE, sid, outcome="unchanged", reason="gone from Personio, never synced")
+            )
+            return
+        self.ensure_absences_loaded()
+        reading.absences_outside_window(self.client, self.lookups, [link], self.window)
+        self.apply([plan_gone(sid, link, self.lookups, "deleted in Personio (read by id)")])
 
     # ---- applying -----------------------------------------------------------------------------
 

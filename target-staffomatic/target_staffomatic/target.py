@@ -27,6 +27,8 @@ from target_staffomatic.sinks import (
     IgnoredSink,
 )
 
+DELETED_AT = "_sdc_deleted_at"
+"""Set by tap-personio on a record read by id that Personio no longer has."""
 SYNCED_STREAMS = {"employees": EMPLOYEE, "absences": ABSENCE}
 
 
@@ -76,7 +78,13 @@ class TargetStaffomatic(SentenceTarget):
         self._guard(self._read_record, message_dict)
 
     def _read_record(self, message_dict: dict[str, Any]) -> None:
-        """One RECORD; one the SDK cannot read is skipped with its reason, the run goes on."""
+        """One RECORD; one the SDK cannot read is skipped with its reason, the run goes on; one
+        Personio no longer has (``_sdc_deleted_at``, from an ``only_ids`` read) is gone."""
+        entity = SYNCED_STREAMS.get(str(message_dict.get("stream")))
+        record = message_dict.get("record")
+        if entity and isinstance(record, dict) and record.get(DELETED_AT) and record.get("id"):
+            self.session.source_gone(entity, str(record["id"]))
+            return
         try:
             super()._process_record_message(message_dict)
         except (MissingKeyPropertiesError, UnreadableRecord) as exc:

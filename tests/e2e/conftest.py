@@ -21,7 +21,7 @@ from tests.e2e.helpers import BIN, Sync, clean_environ
 ROOT = Path(__file__).resolve().parents[2]
 LINKED: tuple[str, ...] = ("sandbox", "vendor-http", "sync-ledger", "tap-personio")
 LINKED += ("tap-staffomatic",)
-LINKED += ("target-personio", "target-staffomatic", "scripts")
+LINKED += ("target-personio", "target-staffomatic", "sync-events", "scripts")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_ledger import Ledger
+from sync_ledger import Ledger, events
 from sync_ledger.cli import main, parse_since
 
 
@@ -367,3 +367,33 @@ def test_report_shows_a_run_closed_as_interrupted_with_what_it_did(
     )
     [shown] = [r for r in json.loads(out)["runs"] if r["id"] == killed.id]
     assert (shown["status"], shown["counts"]) == ("interrupted", {"employee": {"create": 1}})
+
+
+def test_report_shows_received_pending_done_and_failed_events_and_the_oldest_pending(
+    ledger: Ledger, ledger_url: str, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(ledger, clock)
+    first = events.store(ledger, "absence-period.created", "absences", "abs-1")
+    events.finish(ledger, [first])
+    clock.advance(minutes=1)
+    events.store(ledger, "person.updated", "employees", "1011")
+    events.store(ledger, "absence-period.deleted", "absences", "abs-2")
+    broken = events.store(ledger, "person.created", "employees", "1099")
+    events.failed_try(ledger, [broken], "meltano exited 1: boom", max_attempts=1, backoff=1)
+    code, out, _ = run_cli(capsys, "--ledger-url", ledger_url, "report")
+    assert code == 0
+    assert "Webhook events: 4 received, 2 pending, 1 done, 1 failed." in out
+    assert "Oldest pending: person.updated 1011, received 2025-03-11 07:35:00 UTC." in out
+    assert row(out, "person.created") == ["person.created", "1099", "1", "meltano exited 1: boom"]
+    code, out, _ = run_cli(capsys, "--ledger-url", ledger_url, "report", "--format", "json")
+    data = json.loads(out)["events"]
+    assert (data["received"], data["pending"], data["done"], data["failed"]) == (4, 2, 1, 1)
+    assert data["oldest_pending"]["record_id"] == "1011"
+
+
+def test_report_without_events_says_nothing_of_them(
+    ledger: Ledger, ledger_url: str, clock: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(ledger, clock)
+    _, out, _ = run_cli(capsys, "--ledger-url", ledger_url, "report")
+    assert "Webhook events" not in out

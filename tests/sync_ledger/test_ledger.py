@@ -33,6 +33,7 @@ def make_it_old(ledger_url: str) -> None:
             conn.exec_driver_sql(f"ALTER TABLE ledger_runs DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE ledger_locks")
         conn.exec_driver_sql("DROP TABLE ledger_intents")
+        conn.exec_driver_sql("DROP TABLE ledger_events")
         conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
     engine.dispose()
 
@@ -565,6 +566,18 @@ def test_ledger_tables_have_no_personal_data_columns(ledger: Ledger) -> None:
             "first_failed_at",
             "last_failed_at",
             "given_up",
+        },
+        "ledger_events": {
+            "id",
+            "received_at",
+            "event",
+            "area",
+            "record_id",
+            "status",
+            "attempts",
+            "next_try_at",
+            "finished_at",
+            "reason",
         },
     }
     names = {name for cols in columns.values() for name in cols}

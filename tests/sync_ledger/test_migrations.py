@@ -91,6 +91,7 @@ def test_a_ledger_of_the_first_release_is_stamped_and_upgraded_keeping_its_rows(
             conn.execute(text(f"ALTER TABLE ledger_runs DROP COLUMN {column}"))
         conn.execute(text("DROP TABLE ledger_locks"))
         conn.execute(text("DROP TABLE ledger_intents"))
+        conn.execute(text("DROP TABLE ledger_events"))
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     engine.dispose()
     with Ledger(ledger_url) as ledger:

@@ -148,3 +148,48 @@ def test_plain_http_source_base_url_off_loopback_stops_the_run(kit: Kit) -> None
     )
     assert "source_base_url" in reason
     assert "https" in reason
+
+
+GONE_AT = "2026-01-01T00:00:00+00:00"
+
+
+def test_absence_read_by_id_and_gone_is_deleted_after_the_read_confirms_it(
+    kit: Kit, personio: Any
+) -> None:
+    """tap-personio's ``only_ids`` read sends a period Personio no longer has as its id with
+    ``_sdc_deleted_at``; no ACTIVATE_VERSION frames it."""
+    dest = linked(kit, AID)
+    personio.restart_counts()
+    gone = [{"id": AID, "_sdc_deleted_at": GONE_AT}]
+    kit.run(kit.singer(absences=gone), **kit.personio_source())
+    assert not in_staffomatic(kit, dest)
+    [(action, reason)] = logged(kit, AID)
+    assert action == "delete"
+    assert "confirmed: Personio no longer has" in reason
+    assert personio.counts()["GET /v2/absence-periods/{id}"] == 1
+    assert not is_linked(kit, AID)
+
+
+def test_absence_read_by_id_as_gone_but_still_in_personio_is_kept(kit: Kit, personio: Any) -> None:
+    aid = seeded_period(personio)
+    dest = linked(kit, aid)
+    gone = [{"id": aid, "_sdc_deleted_at": GONE_AT}]
+    kit.run(kit.singer(absences=gone), **kit.personio_source())
+    assert in_staffomatic(kit, dest)
+    [(action, reason)] = logged(kit, aid)
+    assert action == "skip"
+    assert "still exists" in reason
+    assert is_linked(kit, aid)
+
+
+def test_employee_read_by_id_as_gone_never_deletes_or_changes_the_user(
+    kit: Kit, personio: Any
+) -> None:
+    kit.run(kit.singer(kit.demo_employees()))
+    before = kit.state()["users"]
+    result = kit.run(kit.singer([{"id": 1011, "_sdc_deleted_at": GONE_AT}]))
+    assert result.writes == 0
+    assert kit.state()["users"] == before
+    [(action, reason)] = logged(kit, "1011")
+    assert action == "skip"
+    assert "users are never deleted" in reason

@@ -67,7 +67,8 @@ class Webhooks(PersonioBase):
     # ---- the API --------------------------------------------------------------------------------
 
     async def list_webhooks(self, request: Request, client: dict[str, Any]) -> Response:
-        return self._page(request, [self._webhook_view(request, w) for w in self._webhooks])
+        webhooks = self._webhooks
+        return self._page(request, webhooks, lambda: list(webhooks), self._webhook_view)
 
     async def create_webhook(self, request: Request, client: dict[str, Any]) -> Response:
         body = await json_object(request)

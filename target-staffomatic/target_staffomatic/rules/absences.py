@@ -335,20 +335,24 @@ def plan_vanished(
 ) -> list[Plan]:
     """Deletes for linked absences whose source vanished from a window read completely, each
     to be confirmed by a read of the Personio period first (``Plan.confirm``)."""
-    plans = []
-    for sid, link in vanished(links, seen, window):
-        dest = int(link.dest_id) if link.dest_id.lstrip("-").isdigit() else None
-        current = (lk.absences or {}).get(dest) if dest is not None else None
-        plan = Plan(ABSENCE, sid, drop_link=True, confirm=True)
-        plan.dest_id = dest
-        if current is None:
-            plan.outcome, plan.reason = "unchanged", "vanished and already gone"
-        else:
-            loc = current.get("location_id") or link.data.get("location_id")
-            plan.ops.append(Op("delete", "DELETE", paths.absence(loc)))
-            plan.reason = "vanished from Personio in a full sync of the window"
-        plans.append(plan)
-    return plans
+    reason = "vanished from Personio in a full sync of the window"
+    return [plan_gone(sid, link, lk, reason) for sid, link in vanished(links, seen, window)]
+
+
+def plan_gone(sid: str, link: Link, lk: Lookups, reason: str) -> Plan:
+    """The delete of the absence linked to Personio period ``sid``, which a read says is gone;
+    the confirmation read of the period (``Plan.confirm``) decides whether it goes out."""
+    dest = int(link.dest_id) if link.dest_id.lstrip("-").isdigit() else None
+    current = (lk.absences or {}).get(dest) if dest is not None else None
+    plan = Plan(ABSENCE, sid, drop_link=True, confirm=True)
+    plan.dest_id = dest
+    if current is None:
+        plan.outcome, plan.reason = "unchanged", "vanished and already gone"
+    else:
+        loc = current.get("location_id") or link.data.get("location_id")
+        plan.ops.append(Op("delete", "DELETE", paths.absence(loc)))
+        plan.reason = reason
+    return plan
 
 
 def plan_missing_types(

@@ -1,0 +1,3 @@
+from sync_events.cli import main
+
+raise SystemExit(main())
