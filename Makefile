@@ -12,6 +12,8 @@ PACKAGES := $(foreach d,$(PRESENT),$(d)/$(subst -,_,$(d)))
 $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	@# the ledger's distribution was called sync-ledger before: drop it so it does not own the command
+	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python sync-ledger
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
 	touch $@
 
