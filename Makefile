@@ -7,7 +7,7 @@ DISTS := sandbox vendor-http sync-ledger tap-personio tap-staffomatic target-sta
 PRESENT := $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),$(d)))
 PACKAGES := $(foreach d,$(PRESENT),$(d)/$(subst -,_,$(d)))
 
-.PHONY: install test lint typecheck unit compat demo bench clean
+.PHONY: install test lint typecheck unit dist compat demo bench clean
 
 $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,17 @@ typecheck: install
 unit: install
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck unit dist
+
+# An sdist and a wheel of every distribution, checked as an index would check them. The shared
+# distributions are named plainly in their metadata here (no sibling-folder references), so the
+# wheels install with `pip install --find-links dist/ <plugin>` or from any index they are put on.
+dist: install
+	rm -rf dist
+	for d in $(PRESENT); do \
+	  PERSONIO_STAFFOMATIC_FROM_INDEX= $(BIN)/python -m build --installer uv --outdir dist $$d >/dev/null || exit 1; \
+	done
+	$(BIN)/twine check --strict dist/*
 
 # A quick check on another Python (CI: 3.13 from pyenv): each plugin installs and answers --about,
 # and the unit tests of the ledger and of the HTTP policies pass. PY_COMPAT names the interpreter.
@@ -53,4 +63,4 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT) .meltano .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) .meltano .mypy_cache .ruff_cache dist

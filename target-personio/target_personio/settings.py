@@ -61,6 +61,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.StringType,
         description="SQLAlchemy URL of the sync ledger (default: sync-ledger.db in the "
         "Meltano project); postgresql+psycopg://... in production.",
+        secret=True,  # a PostgreSQL URL holds a password
     ),
     th.Property(
         "dry_run",
