@@ -14,13 +14,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PLUGINS = ("tap-personio", "tap-staffomatic", "target-staffomatic", "target-personio")
-# Every distribution a plugin's own folder needs besides itself (none of them is on an index).
+# The shared distributions (on no index) a plugin's install brings along, by folder.
 SHARED = {
     "tap-personio": ("vendor-http",),
     "tap-staffomatic": ("vendor-http",),
     "target-staffomatic": ("vendor-http", "sync-ledger"),
     "target-personio": ("vendor-http", "sync-ledger"),
-    "sync-ledger": ("vendor-http",),
+    "sync-ledger": ("sync-ledger",),  # itself: its `targets` extra alone needs vendor-http
 }
 PLUGIN_TYPE = {"tap": "extractor", "target": "loader", "sync": "utility"}
 PLURAL = {"extractor": "extractors", "loader": "loaders", "utility": "utilities"}

@@ -34,7 +34,8 @@ def test_a_definition_names_label_docs_repository_and_a_git_subdirectory_pip_url
     assert found["docs"].endswith(f"/{plugin}/README.md")
     assert "variant" not in found  # a variant makes `meltano install` ask Meltano Hub
     for setting in found["settings"]:
-        assert setting.get("label") and setting.get("description"), setting["name"]
+        assert setting.get("label"), setting["name"]
+        assert setting.get("description"), setting["name"]
 
 
 @pytest.mark.parametrize("plugin", PLUGINS)
