@@ -31,15 +31,12 @@ unit: install
 
 test: lint typecheck unit dist
 
-# An sdist and a wheel of every distribution, checked as an index would check them. The shared
-# distributions are named plainly in their metadata here (no sibling-folder references), so the
-# wheels install with `pip install --find-links dist/ <plugin>` or from any index they are put on.
+# An sdist and a wheel of every distribution into dist/, checked with `twine check --strict`. They
+# name the shared distributions plainly (no sibling folders on an index): install them with
+# `pip install --find-links dist/ <plugin>` or from any index they are put on.
 dist: install
 	rm -rf dist
-	for d in $(PRESENT); do \
-	  PERSONIO_STAFFOMATIC_FROM_INDEX= $(BIN)/python -m build --installer uv --outdir dist $$d >/dev/null || exit 1; \
-	done
-	$(BIN)/twine check --strict dist/*
+	$(BIN)/python scripts/dist.py --out dist
 
 # A quick check on another Python (CI: 3.13 from pyenv): each plugin installs and answers --about,
 # and the unit tests of the ledger and of the HTTP policies pass. PY_COMPAT names the interpreter.

@@ -61,11 +61,17 @@ def assert_runs_alone(venv_bin: Path, plugin: str) -> None:
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Wheels of every plugin and shared distribution, naming the shared ones as ``make dist``."""
+    """Wheels of every plugin and shared distribution, built as ``make dist`` builds them."""
     out = tmp_path_factory.mktemp("wheels")
-    for folder in (*PLUGINS, *DISTRIBUTIONS):
-        build = (UV, "build", "--quiet", "--wheel", "--out-dir", str(out), str(ROOT / folder))
-        run(*build, PERSONIO_STAFFOMATIC_FROM_INDEX="")
+    folders = (*PLUGINS, *DISTRIBUTIONS)
+    run(
+        sys.executable,
+        str(ROOT / "scripts" / "dist.py"),
+        "--wheel-only",
+        "--out",
+        str(out),
+        *folders,
+    )
     return out
 
 
