@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("sandbox", "vendor-http", "sync-ledger", "tap-personio", "tap-staffomatic")
-FOLDERS += ("target-staffomatic", "target-personio")
+FOLDERS: tuple[str, ...] = ("sandbox", "vendor-http", "sync-ledger", "tap-personio")
+FOLDERS += ("tap-staffomatic", "target-staffomatic", "target-personio")
 SIBLING = re.compile(r"\s*@\s*\{root:parent:uri\}/[\w.-]+")
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv", "build", "dist")
 

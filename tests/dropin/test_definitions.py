@@ -18,7 +18,15 @@ from tests.dropin.definitions import (
     shape,
 )
 
-PRESENTATION = ("name", "namespace", "label", "description", "docs", "repo", "pip_url")
+PRESENTATION: tuple[str, ...] = (
+    "name",
+    "namespace",
+    "label",
+    "description",
+    "docs",
+    "repo",
+    "pip_url",
+)
 PRESENTATION += ("executable",)
 
 
