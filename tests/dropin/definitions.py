@@ -26,7 +26,7 @@ PLUGIN_TYPE = {"tap": "extractor", "target": "loader", "sync": "utility"}
 PLURAL = {"extractor": "extractors", "loader": "loaders", "utility": "utilities"}
 _FORMAT_KINDS = {"date-time": "date_iso8601", "date": "date_iso8601", "email": "email"}
 _TYPE_KINDS = {"integer": "integer", "boolean": "boolean", "number": "decimal"}
-_TYPE_KINDS |= {"array": "array", "object": "object", "string": "string"}
+_TYPE_KINDS |= {"array": "array", "object": "object"}
 
 
 def definition(plugin: str) -> dict[str, Any]:
@@ -52,15 +52,19 @@ def about(plugin: str) -> dict[str, Any]:
     return result
 
 
-def meltano_kind(schema: dict[str, Any]) -> str:
-    """The Meltano setting kind that says what a JSON-schema setting holds."""
+def meltano_kinds(schema: dict[str, Any]) -> set[str]:
+    """The Meltano setting kinds that say what a JSON-schema setting holds.
+
+    A free text setting may be offered as ``options`` too: the plugin checks its values itself
+    and answers a wrong one with a sentence of its own (``absence_source``, ``overnight_periods``).
+    """
     if schema.get("enum"):
-        return "options"
+        return {"options"}
     types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
     (kind,) = [t for t in types if t != "null"]
     if kind == "string" and schema.get("format") in _FORMAT_KINDS:
-        return _FORMAT_KINDS[schema["format"]]
-    return _TYPE_KINDS[kind]
+        return {_FORMAT_KINDS[schema["format"]]}
+    return {"string", "options"} if kind == "string" else {_TYPE_KINDS[kind]}
 
 
 def shape(settings: list[dict[str, Any]]) -> dict[str, tuple[str, bool]]:
