@@ -7,11 +7,13 @@ DISTS := sandbox vendor-http sync-ledger tap-personio tap-staffomatic target-sta
 PRESENT := $(foreach d,$(DISTS),$(if $(wildcard $(d)/pyproject.toml),$(d)))
 PACKAGES := $(foreach d,$(PRESENT),$(d)/$(subst -,_,$(d)))
 
-.PHONY: install test lint typecheck unit compat demo bench clean
+.PHONY: install test lint typecheck unit dist compat demo bench clean
 
 $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	@# the ledger's distribution was called sync-ledger before: drop it so it does not own the command
+	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python sync-ledger
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
 	touch $@
 
@@ -27,7 +29,14 @@ typecheck: install
 unit: install
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck unit dist
+
+# An sdist and a wheel of every distribution into dist/, checked with `twine check --strict`. They
+# name the shared distributions plainly (no sibling folders on an index): install them with
+# `pip install --find-links dist/ <plugin>` or from any index they are put on.
+dist: install
+	rm -rf dist
+	$(BIN)/python scripts/dist.py --out dist
 
 # A quick check on another Python (CI: 3.13 from pyenv): each plugin installs and answers --about,
 # and the unit tests of the ledger and of the HTTP policies pass. PY_COMPAT names the interpreter.
@@ -51,4 +60,4 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT) .meltano .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) .meltano .mypy_cache .ruff_cache dist

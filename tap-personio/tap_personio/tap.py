@@ -65,6 +65,7 @@ class TapPersonio(Clocked, Tap):
         th.Property(
             "client_id",
             th.StringType,
+            secret=True,  # as in target-personio: half of the credential
             description="Client ID of the Personio API credential.",
         ),
         th.Property(

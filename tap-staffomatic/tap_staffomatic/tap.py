@@ -41,7 +41,7 @@ class TapStaffomatic(Clocked, Tap):
         ),
         th.Property(
             "email",
-            th.StringType,
+            th.EmailType,
             description="E-mail of the Staffomatic user the tap signs in as (HTTP Basic)",
         ),
         th.Property("password", th.StringType, secret=True, description="Password of that user"),

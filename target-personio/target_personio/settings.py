@@ -61,6 +61,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.StringType,
         description="SQLAlchemy URL of the sync ledger (default: sync-ledger.db in the "
         "Meltano project); postgresql+psycopg://... in production.",
+        secret=True,  # a PostgreSQL URL holds a password
     ),
     th.Property(
         "dry_run",
@@ -148,7 +149,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "which vanished (or is no longer eligible) really is before its Personio periods are "
         "deleted; without it and a credential nothing is deleted for such a record.",
     ),
-    th.Property("source_email", th.StringType, description="E-mail of that Staffomatic API user."),
+    th.Property("source_email", th.EmailType, description="E-mail of that Staffomatic API user."),
     th.Property("source_password", th.StringType, secret=True, description="Its password."),
     th.Property(
         "source_api_token",

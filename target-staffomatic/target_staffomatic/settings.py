@@ -44,7 +44,7 @@ def _setting(name: str, kind: Any, description: str, **kwargs: Any) -> th.Proper
 
 CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
     _setting("account", th.StringType, "Staffomatic account subdomain.", required=True),
-    _setting("email", th.StringType, "E-mail of the Staffomatic API user (Basic auth)."),
+    _setting("email", th.EmailType, "E-mail of the Staffomatic API user (Basic auth)."),
     _setting("password", th.StringType, "Password of that user.", secret=True),
     _setting(
         "api_token",
@@ -67,6 +67,7 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         "ledger_url",
         th.StringType,
         "SQLAlchemy URL of the sync ledger; default: sync-ledger.db in the Meltano project.",
+        secret=True,  # a PostgreSQL URL holds a password
     ),
     _setting(
         "dry_run", th.BooleanType, "Plan and record everything, write nothing.", default=False
