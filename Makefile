@@ -51,7 +51,7 @@ compat:
 	$(COMPAT)/bin/uv pip install --quiet --python $(COMPAT)/bin/python "pytest>=9.1" requests-mock httpx "psycopg[binary]>=3.2" $(foreach d,$(PRESENT),-e ./$(d))
 	$(COMPAT)/bin/python --version
 	for plugin in $(PLUGINS); do $(COMPAT)/bin/$$plugin --about --format json >/dev/null || exit 1; done
-	$(COMPAT)/bin/pytest -q tests/sync_ledger tests/vendor_http
+	$(COMPAT)/bin/pytest -q -W "ignore::pytest.PytestUnraisableExceptionWarning" tests/sync_ledger tests/vendor_http
 
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS: tuple[str, ...] = ("sandbox", "vendor-http", "sync-ledger", "tap-personio")
-FOLDERS += ("tap-staffomatic", "target-staffomatic", "target-personio")
+FOLDERS += ("tap-staffomatic", "target-staffomatic", "target-personio", "sync-events")
 SIBLING = re.compile(r"\s*@\s*\{root:parent:uri\}/[\w.-]+")
 LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv", "build", "dist")
 
