@@ -19,7 +19,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
-import target_staffomatic.client
+import vendor_http.staffomatic_client
 from sandbox.core import Emulator
 from singer_sdk import Tap
 from sync_ledger import Ledger
@@ -91,7 +91,7 @@ def test_each_target_outlasts_a_storm_of_429s_longer_than_eight_tries(
 ) -> None:
     stdin = "".join(json.dumps(m) + "\n" for m in read(world, spec, []))
     waits: list[float] = []
-    monkeypatch.setattr(target_staffomatic.client, "_sleep", waits.append)
+    monkeypatch.setattr(vendor_http.staffomatic_client, "_sleep", waits.append)
     url = f"sqlite:///{world.workdir / 'storm.db'}"
     config = {**spec.target_config(world.sandbox, url), "max_parallel_writes": 1}
     destination = spec.destination(world.sandbox)
