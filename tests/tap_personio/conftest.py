@@ -9,6 +9,8 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
+from sandbox.admin import Admin, Admins
+from sandbox.server import Sandbox
 from tap_personio.tap import TapPersonio
 
 Messages = list[dict[str, Any]]
@@ -45,6 +47,22 @@ def sync(request: pytest.FixtureRequest) -> Callable[..., tuple[Messages, dict[s
         return messages, dict(tap.state)
 
     return _sync
+
+
+@pytest.fixture
+def admin(sandbox: Sandbox, admins: Admins) -> Admin:
+    """The Personio emulator's admin endpoints (the sandbox is on the demo seed, no faults)."""
+    return admins.personio
+
+
+@pytest.fixture
+def config(sandbox: Sandbox) -> dict[str, Any]:
+    """The tap's settings for the session's sandbox (the demo credential)."""
+    return {
+        "client_id": "demo-client-id",
+        "client_secret": "demo-client-secret",
+        "base_url": sandbox.personio_url,
+    }
 
 
 def records(messages: Messages, stream: str) -> list[dict[str, Any]]:

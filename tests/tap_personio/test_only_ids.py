@@ -9,9 +9,8 @@ from sandbox.admin import Admin
 from tap_personio.errors import PersonioError
 from tap_personio.tap import TapPersonio
 
-from tests.tap_personio.test_sandbox_sync import Sync, admin, config, records
-
-__all__ = ["admin", "config"]  # fixtures shared with test_sandbox_sync
+from tests.tap_personio.conftest import records
+from tests.tap_personio.test_sandbox_sync import Sync
 
 GONE_EMPLOYEE = 999999
 GONE_PERIOD = "00000000-0000-0000-0000-000000000000"

@@ -11,32 +11,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sandbox.admin import Admin, Admins
-from sandbox.server import Sandbox
+from sandbox.admin import Admin
 from tap_personio.streams import EmployeesStream
 from tap_personio.tap import TapPersonio
 from vendor_http.personio import PersonioPacing
 
+from tests.tap_personio.conftest import records
+
 Sync = Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]
-
-
-@pytest.fixture
-def admin(sandbox: Sandbox, admins: Admins) -> Admin:
-    """The Personio emulator's admin endpoints (the sandbox is on the demo seed, no faults)."""
-    return admins.personio
-
-
-@pytest.fixture
-def config(sandbox: Sandbox) -> dict[str, Any]:
-    return {
-        "client_id": "demo-client-id",
-        "client_secret": "demo-client-secret",
-        "base_url": sandbox.personio_url,
-    }
-
-
-def records(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:
-    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
 
 
 def with_employees(state: dict[str, Any], count: int) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import yaml
-from sandbox.server import Sandbox
 from singer_sdk.singerlib import Catalog
 from tap_personio.employees import SENSITIVE_COLUMNS, sensitive
 from tap_personio.tap import TapPersonio
@@ -61,15 +60,6 @@ def test_pay_bank_birth_and_identity_columns_are_sensitive(column: str) -> None:
 @pytest.mark.parametrize("column", SYNCED)
 def test_what_the_sync_uses_is_not_sensitive(column: str) -> None:
     assert not sensitive(column)
-
-
-@pytest.fixture
-def config(sandbox: Sandbox) -> dict[str, Any]:
-    return {
-        "client_id": "demo-client-id",
-        "client_secret": "demo-client-secret",
-        "base_url": sandbox.personio_url,
-    }
 
 
 def employees_of(tap: TapPersonio) -> Messages:

@@ -13,29 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox.admin import Admin, Admins
-from sandbox.server import Sandbox
+from sandbox.admin import Admin
+
+from tests.tap_personio.conftest import records
 
 Sync = Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]
 STREAMS = ["employees", "absence_types", "absences", "attendances"]
-
-
-@pytest.fixture
-def admin(sandbox: Sandbox, admins: Admins) -> Admin:
-    return admins.personio
-
-
-@pytest.fixture
-def config(sandbox: Sandbox) -> dict[str, Any]:
-    return {
-        "client_id": "demo-client-id",
-        "client_secret": "demo-client-secret",
-        "base_url": sandbox.personio_url,
-    }
-
-
-def records(messages: list[dict[str, Any]], stream: str) -> list[dict[str, Any]]:
-    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
 
 
 @pytest.mark.parametrize("token_generations", ["separate", "shared"])
