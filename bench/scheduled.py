@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "bench" / ".meltano-project"
 BIN = Path(sys.executable).parent
 LINKED: tuple[str, ...] = ("vendor-http", "sync-ledger", "tap-personio", "tap-staffomatic")
-LINKED += ("target-personio", "target-staffomatic", "sandbox")
+LINKED += ("target-personio", "target-staffomatic", "sync-events", "sandbox")
 FOREIGN: tuple[str, ...] = ("TAP_", "TARGET_", "PERSONIO_", "STAFFOMATIC_", "SYNC_", "ABSENCE_")
 FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECONDS")
 """Variables of the calling shell that would change what the project does: left out."""
