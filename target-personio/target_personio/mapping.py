@@ -12,6 +12,10 @@ Time conventions (see the README):
   company time zone, found through ``zoneinfo`` (so a DST night keeps its true length and the
   pieces add up to the period); a piece ending at 00:00 belongs to the day before. ``whole``
   sends each period as it is, across midnight (for accounts with overnight time tracking).
+- A period of exactly 24 hours (a whole day cut at midnight on both ends, or a whole-form
+  period) is cut in two at its middle in both forms: Personio's documents give no number for
+  "Period time range too long", so whether it takes exactly 24 hours is unknown
+  (``attendance_24_hours`` in sandbox/README.md); two halves are taken either way.
 - An absence becomes a day-based Personio absence period (dates at 00:00 plus half-day markers):
   an all-day absence covers whole days (``FIRST_HALF`` of the first day to ``SECOND_HALF`` of
   the last); a part-day absence within one day becomes the half day holding its middle (before
@@ -164,12 +168,27 @@ def next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
+def halve_full_days(periods: list[Period]) -> list[Period]:
+    """Each period of exactly 24 hours cut in two at its middle (see the module)."""
+    pieces: list[Period] = []
+    for period in periods:
+        if period.end - period.start == MAX_PERIOD:
+            middle = period.start + MAX_PERIOD / 2
+            pieces += [
+                Period(period.type, period.start, middle),
+                Period(period.type, middle, period.end),
+            ]
+        else:
+            pieces.append(period)
+    return pieces
+
+
 def timer_slots(timer: dict[str, Any], zone: ZoneInfo, overnight: str) -> list[dict[str, str]]:
     """The slots of a timer's periods in the form ``overnight`` asks for (see the module)."""
     periods = timer_periods(timer)
     if overnight == SPLIT:
         periods = split_at_midnight(periods, zone)
-    return [p.slot(zone) for p in periods]
+    return [p.slot(zone) for p in halve_full_days(periods)]
 
 
 def net_work(periods: list[Period]) -> timedelta:

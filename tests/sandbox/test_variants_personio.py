@@ -159,6 +159,26 @@ def test_overnight_period_is_accepted_by_default(client: TestClient) -> None:
     assert created.json()["attribution_date"] == str(DAY)
 
 
+# ---- attendance_24_hours --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "code"), [("accepted", 201), ("refused", 422)])
+def test_a_period_of_exactly_24_hours_is_taken_as_the_switch_says(
+    client: TestClient, mode: str, code: int
+) -> None:
+    switch(client, attendance_24_hours=mode)
+    # fixed summer days: no DST change in between
+    full_day = work(client, "2030-06-10T08:00:00", "2030-06-11T08:00:00")
+    assert full_day.status_code == code, full_day.text
+    if code == 422:
+        error = full_day.json()["errors"][0]
+        assert "too long" in error["detail"]
+        assert error["_meta"] == {"field": "end.date_time"}
+    # a second less is always taken, a second more never
+    assert work(client, "2030-06-12T08:00:00", "2030-06-13T07:59:59").status_code == 201
+    assert work(client, "2030-06-14T08:00:00", "2030-06-15T08:00:01").status_code == 422
+
+
 # ---- absence_patch_approval -----------------------------------------------------------------
 
 

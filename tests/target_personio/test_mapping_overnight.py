@@ -133,3 +133,26 @@ def test_the_24_hour_limit_applies_before_the_cut_in_both_forms() -> None:
     for form in ("split", "whole"):
         with pytest.raises(mapping.Unmappable, match="longer than the 24 h"):
             mapping.timer_slots(record, BERLIN, form)
+
+
+def test_a_period_of_exactly_24_hours_is_halved_in_both_forms() -> None:
+    # Personio's limit is 24 h; whether it takes exactly 24 h is unknown (attendance_24_hours).
+    midnight_to_midnight = timer("2024-03-05 00:00", "2024-03-06 00:00")
+    halves = [
+        ("WORK", "2024-03-05T00:00:00", "2024-03-05T12:00:00"),
+        ("WORK", "2024-03-05T12:00:00", "2024-03-06T00:00:00"),
+    ]
+    assert rows(midnight_to_midnight, "split") == rows(midnight_to_midnight, "whole") == halves
+    morning_to_morning = timer("2024-03-05 08:00", "2024-03-06 08:00")
+    assert rows(morning_to_morning, "whole") == [
+        ("WORK", "2024-03-05T08:00:00", "2024-03-05T20:00:00"),
+        ("WORK", "2024-03-05T20:00:00", "2024-03-06T08:00:00"),
+    ]
+    # split cuts it at midnight first: no piece is a whole day
+    assert rows(morning_to_morning, "split") == [
+        ("WORK", "2024-03-05T08:00:00", "2024-03-06T00:00:00"),
+        ("WORK", "2024-03-06T00:00:00", "2024-03-06T08:00:00"),
+    ]
+    # the spring day of 23 real hours, midnight to midnight, stays one period
+    short_day = timer("2024-03-31 00:00", "2024-04-01 00:00")
+    assert rows(short_day, "split") == [("WORK", "2024-03-31T00:00:00", "2024-04-01T00:00:00")]

@@ -40,6 +40,7 @@ class PersonioEmulator(Auth, Employees, Absences, Attendances, Webhooks, RateLim
         "absence_period_filters": ("overlapping", "as_named", "starting_inside"),
         "attendance_period_filters": ("as_named", "overlapping", "starting_inside"),
         "overnight_attendance": ("allowed", "refused"),
+        "attendance_24_hours": ("accepted", "refused"),
         "absence_patch_approval": ("approves", "keeps_status", "revalidates"),
         "token_generations": ("separate", "shared"),
         "expired_attendance_status": ("listed", "unknown"),
