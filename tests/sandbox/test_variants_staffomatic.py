@@ -148,3 +148,33 @@ def test_users_without_state(client: TestClient, mode: str, sees_locked: bool) -
     locked = next(u for u in everyone if u["locked_at"])
     listed = {u["id"] for u in client.get(f"{API}/users.json", params={"per_page": 100}).json()}
     assert (locked["id"] in listed) is sees_locked
+
+
+@pytest.mark.parametrize(
+    ("shape", "unprocessable", "bad"),
+    [
+        ("rails", {"errors": {"ends_at": ["must be after starts_at"]}}, {"error": "{message}"}),
+        ("error", {"error": "Ends at must be after starts_at"}, {"error": "{message}"}),
+        ("errors_list", {"errors": ["Ends at must be after starts_at"]}, {"errors": ["{message}"]}),
+        ("message", {"message": "Ends at must be after starts_at"}, {"message": "{message}"}),
+        ("text", "Ends at must be after starts_at\n", "{message}\n"),
+    ],
+)  # fmt: skip
+def test_error_bodies_take_the_shape_the_switch_says(
+    client: TestClient, shape: str, unprocessable: Any, bad: Any
+) -> None:
+    switch(client, error_bodies=shape)
+    refused = absence(client, "2031-03-12T00:00:00+01:00", "2031-03-11T00:00:00+01:00")
+    assert refused.status_code == 422
+    unparsable = client.get(f"{API}/users.json", params={"page": "x"})
+    assert unparsable.status_code == 400
+    message = "The query parameter page must be a whole number of at least 1."
+    for answer, expected in ((refused, unprocessable), (unparsable, bad)):
+        if isinstance(expected, str):
+            assert answer.headers["content-type"].startswith("text/plain")
+            assert answer.text == expected.format(message=message)
+        else:
+            filled = str(expected).replace("{message}", message)
+            assert str(answer.json()) == filled
+    # what is not a 400 or 422 keeps its shape: the 404 page
+    assert client.get(f"{API}/users/999999.json").text.startswith("<!DOCTYPE html>")

@@ -148,3 +148,18 @@ def test_employee_without_email_is_not_created_beside_an_unlinked_namesake(kit: 
     assert "ambiguous" in reason
     assert str(made.json()["id"]) in reason
     assert "Wagner" not in reason  # the run log keeps no names
+
+
+@pytest.mark.parametrize("shape", ["rails", "error", "errors_list", "message", "text"])
+def test_a_refused_user_is_reported_in_staffomatics_words_under_every_error_body(
+    kit: Kit, shape: str
+) -> None:
+    kit.admin.variants(user_without_email="refused", error_bodies=shape)
+    eva, david = kit.employee(kit.person(int(EVA))), kit.employee(kit.person(1004))
+    kit.run(kit.singer([eva, david]), create_users_without_email=True)
+
+    assert EVA not in linked(kit)
+    assert "1004" in linked(kit)  # the rest syncs
+    reason = reasons(kit, "fail")[EVA]
+    assert "http 422: email can't be blank" in reason.lower()
+    assert not set("{}[]\"'") & set(reason.replace("can't", "")), reason  # no raw JSON

@@ -15,7 +15,9 @@
   :class:`~vendor_http.budget.RateLimitBudget` naming :data:`VENDOR`). :func:`failure_facts`
   reads what a failed try tells the policy.
 - Staffomatic's own words for an error (:func:`error_text`): its error bodies are not documented;
-  401s come as plain text, 404s as HTML pages, 422s as Rails-style JSON objects.
+  401s come as plain text, 404s as HTML pages, 422s as Rails-style JSON objects. Any of
+  ``{"errors": {...}}``, ``{"errors": [...]}``, ``{"error": ...}``, ``{"message": ...}`` or plain
+  text gives its reason (the sandbox switch ``error_bodies`` answers in each).
 """
 
 from __future__ import annotations
@@ -137,7 +139,10 @@ def error_text(reply: Reply) -> str:
 
 
 def _reason(value: Any) -> str:
-    """``{"email": ["is invalid"]}`` -> ``email is invalid``; anything else as text."""
+    """``{"email": ["is invalid"]}`` -> ``email is invalid``; ``["Email is invalid", ...]`` ->
+    the sentences joined by ``; ``; anything else as text."""
+    if isinstance(value, list):
+        return "; ".join(_reason(item) for item in value)
     if not isinstance(value, dict):
         return str(value)
     return "; ".join(

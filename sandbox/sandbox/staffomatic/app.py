@@ -17,6 +17,7 @@ from typing_extensions import override
 from sandbox.core import SandboxError, SlidingWindow
 from sandbox.staffomatic.absences import Absences
 from sandbox.staffomatic.base import Handler
+from sandbox.staffomatic.errors import ERROR_BODIES
 from sandbox.staffomatic.fields import time_zone
 from sandbox.staffomatic.organisation import Organisation
 from sandbox.staffomatic.records import COLLECTIONS, DEFAULT_RATE_LIMIT
@@ -49,6 +50,7 @@ class StaffomaticEmulator(Organisation, Users, Absences, Timers):
         "user_without_email": ("created", "refused"),
         "create_status": ("201", "200"),
         "adjusted_duration": ("kept", "recomputed"),
+        "error_bodies": ERROR_BODIES,
     }
 
     # ---- routes ---------------------------------------------------------------------------------

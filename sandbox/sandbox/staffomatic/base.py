@@ -44,7 +44,7 @@ class StaffomaticBase(Emulator):
                 request.state.user = self._check_request(request)
                 return await handler(request)
             except ApiError as error:
-                return error.response
+                return error.shaped(self.variant("error_bodies"))
 
         return endpoint
 
