@@ -21,7 +21,7 @@ from vendor_http import staffomatic
 from vendor_http.staffomatic_client import StaffomaticClient, StaffomaticError
 
 from target_personio.mapping import Unmappable
-from target_personio.rules.absences import wanted
+from target_personio.rules.absences import unknown_state, wanted
 from target_personio.rules.eligibility import OUT_OF_WINDOW, TimerRules, timer_problem
 from target_personio.settings import Settings
 
@@ -87,6 +87,9 @@ class StaffomaticSource:
         send, _, why = wanted(state, self.settings.only_approved_absences)
         if send:
             return still_there(what, state)
+        odd = unknown_state(state)
+        if odd is not None:
+            return kept(f"not deleted: {what} still exists: {odd}")
         return gone(f"confirmed by Staffomatic: {why}")
 
     def close(self) -> None:

@@ -208,6 +208,27 @@ def test_absence_still_approved_in_staffomatic_keeps_its_period(
     assert is_linked(h, "absences", aid)
 
 
+def test_absence_in_a_state_staffomatic_is_not_known_to_have_keeps_its_period(
+    h: Harness, staffomatic: Admin
+) -> None:
+    # the states on record are new, approved and declined; the full list is not documented
+    aid = held_absence(staffomatic, "cancel_requested")
+    h.run(singer_input(absences=[vacation(aid)]), **STAFFOMATIC)
+    # vanished from the read: the confirmation read finds the odd state, no evidence
+    h.run(singer_input(absences=[]), **STAFFOMATIC, **h.staffomatic_source())
+    assert len(h.absences("1001")) == 1
+    [(action, reason)] = logged(h, "absences", aid)
+    assert action == "skip"
+    assert "cancel_requested, a state Staffomatic is not known to have" in reason
+    # read in that state: kept and linked as well
+    h.run(singer_input(absences=[vacation(aid, "cancel_requested")]), **STAFFOMATIC)
+    assert len(h.absences("1001")) == 1
+    [(action, reason)] = logged(h, "absences", aid)
+    assert action == "skip"
+    assert "its Personio period is kept" in reason
+    assert is_linked(h, "absences", aid)
+
+
 def test_failed_absence_confirmation_deletes_nothing_and_the_next_run_deletes(
     h: Harness, staffomatic: Admin
 ) -> None:

@@ -2,8 +2,9 @@
 
 Only when ``absence_source`` is ``staffomatic``. An approved absence (or, without
 ``only_approved_absences``, a new one, sent pending) inside the window becomes one day-based
-absence period (:func:`target_personio.mapping.absence_body`); a declined or cancelled one loses
-the period the sync wrote.
+absence period (:func:`target_personio.mapping.absence_body`); a declined one (or, with
+``only_approved_absences``, one back to new) loses the period the sync wrote; one in a state
+Staffomatic is not known to have keeps it (:func:`unknown_state`).
 
 Personio documents ``skip_approval`` only on create, so no update sends it: a change to an
 absence sent approved (and one sent pending and approved since) is deleted and created again
@@ -99,6 +100,22 @@ class AbsenceLookups:
     """Personio absence periods no link names, by :func:`mapping.absence_key`."""
 
 
+KNOWN_STATES = ("new", "approved", "declined")
+"""The Staffomatic absence states on record (2017 traffic); the full list is not documented."""
+
+
+def unknown_state(state: str) -> str | None:
+    """Why the period of an absence in a state not on record is kept; None for a known state.
+
+    Such a state is no evidence that the absence is gone or refused, so nothing is deleted."""
+    if state in KNOWN_STATES:
+        return None
+    return (
+        f"the absence is {state or 'without state'}, a state Staffomatic is not known to have "
+        f"({', '.join(KNOWN_STATES)}), so its Personio period is kept; decide it in Staffomatic"
+    )
+
+
 def wanted(state: str, only_approved: bool) -> tuple[bool, bool, str]:
     """(send it, approved, why not) for a Staffomatic absence state."""
     if state == "approved":
@@ -125,9 +142,13 @@ def plan_absence(record: Mapping[str, Any], link: Link | None, look: AbsenceLook
         window = f"{look.window.first} to {look.window.last}"
         reason = f"the absence lies outside the sync window ({window}): nothing outside is written"
         return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=reason)
-    send, approved, why = wanted(str(record.get("state") or ""), look.only_approved)
+    state = str(record.get("state") or "")
+    send, approved, why = wanted(state, look.only_approved)
     if not send:
         if link is not None:
+            odd = unknown_state(state)
+            if odd is not None:
+                return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=odd)
             return removal(STAFFOMATIC_ABSENCES, aid, ABSENCE_PATH, link, why)
         return Plan(STAFFOMATIC_ABSENCES, aid, outcome=SKIP, reason=why)
     person, why = look.people.person_for(record.get("user_id"))
