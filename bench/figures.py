@@ -18,7 +18,6 @@ from vendor_http.staffomatic import LIMIT as STAFFOMATIC_LIMIT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-
 def _per(limits: Iterable[Limit], seconds: float) -> int:
     return next(limit.requests for limit in limits if limit.seconds == seconds)
 

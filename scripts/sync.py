@@ -342,7 +342,7 @@ def run_all(
             if args.environment:
                 env["MELTANO_ENVIRONMENT"] = args.environment
             if catalogs.get(extractor) is not None:
-                env[known["catalog_env"]] = str(catalogs[extractor])  # type: ignore[index]
+                env[known["catalog_env"]] = str(catalogs[extractor])
             returncode = run_task(command, {**os.environ, **env}, args.log, deadline)
             if returncode != 0:
                 failed.append(task)
