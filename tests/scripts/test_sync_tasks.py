@@ -1,4 +1,4 @@
-"""scripts/sync_tasks.py and meltano_facts.py: the tasks left out, the kept catalogs and their key."""
+"""scripts/sync_tasks.py and meltano_facts.py: tasks left out, kept catalogs and their key."""
 
 from __future__ import annotations
 
