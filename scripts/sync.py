@@ -13,6 +13,13 @@ applied as ``meltano schedule run`` would apply it.
     python scripts/sync.py --dry-run sync-all    # plan only: nothing written, no bookmark moved
     python scripts/sync.py --timeout 3600 daily-full-refresh   # from cron: never past an hour
 
+Before the tasks, one start-up of Meltano reads the project (``scripts/meltano_facts.py``):
+the schedules and jobs, which system leads absences, and each extractor's catalog key. The
+absences task into the system that leads absences is left out (its target would ignore the
+absences), saying so in one line; each extractor runs with a catalog kept in
+``.meltano/sync-catalogs/``, discovered again only when its settings, rules or code changed
+(``scripts/sync_tasks.py``; ``--refresh-catalog`` discovers anyway).
+
 Names are looked up as schedules first, then as jobs. Standard library only; it calls the
 ``meltano`` found next to this Python or on PATH (or the one ``SYNC_MELTANO`` names), in the
 current directory's project.

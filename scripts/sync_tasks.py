@@ -98,7 +98,10 @@ def catalog_for(
     CATALOGS.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     fresh = catalog.with_suffix(".new")
-    print(f"   discovering the catalog of {extractor} (new, or its code or settings changed)")
+    print(
+        f"   discovering the catalog of {extractor} (new, or its code or settings changed)",
+        flush=True,
+    )
     code = runner([*meltano, "invoke", "--dump=catalog", extractor], dict(os.environ), fresh)
     try:
         valid = code == 0 and isinstance(json.loads(fresh.read_text()).get("streams"), list)
@@ -106,7 +109,7 @@ def catalog_for(
         valid = False
     if not valid:
         fresh.unlink(missing_ok=True)
-        print(f"   discovery failed (exit {code}); Meltano discovers again in the run")
+        print(f"   discovery failed (exit {code}); Meltano discovers again in the run", flush=True)
         return None
     fresh.replace(catalog)
     stamp.write_text(key)
