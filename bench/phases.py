@@ -22,7 +22,7 @@ from figures import (
 )
 from pipeline_run import PIPELINES, Pipeline, run_pipeline
 from sandbox_process import BenchError, Sandbox
-from scheduled import environment, meltano_file, run_schedule
+from scheduled import environment, meltano_file, prepare_catalogs, run_schedule
 from sync_ledger import Ledger
 
 USER_AGENT = "personio-staffomatic-sync benchmark (bench@example.org)"
@@ -209,10 +209,11 @@ class Bench:
         ``before_piped``, e.g. another batch of changes like the one before the schedule), and,
         incremental like the piped ``compared_with`` runs, from the state of the full runs."""
         assert self.project is not None
+        env = environment(self.sb, self.workdir)
+        prepare_catalogs(self.project, name, env)
         self.cooldown()
         print(f"  {name:8} scripts/sync.py through Meltano ...", end=" ", flush=True)
         before = snapshot(self.sb)
-        env = environment(self.sb, self.workdir)
         wall, cpu, tasks = run_schedule(
             self.project, name, env, self.workdir / f"scheduled-{name}.log", self.args.run_timeout
         )

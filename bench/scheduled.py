@@ -118,6 +118,22 @@ def tasks_run(out: str, schedule: str) -> list[str]:
     ]
 
 
+def prepare_catalogs(project: Path, schedule: str, env: dict[str, str]) -> None:
+    """``scripts/sync.py --catalogs-only SCHEDULE``, not measured: the catalogs a project that
+    ran before has (each size's sandbox has new addresses, so its first run would discover)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync.py"), "--catalogs-only", schedule],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"`scripts/sync.py --catalogs-only {schedule}` failed:\n{done.stdout}")
+
+
 def run_schedule(
     project: Path, schedule: str, env: dict[str, str], log: Path, timeout: float
 ) -> tuple[float, float, list[str]]:

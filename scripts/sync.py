@@ -251,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="discover each extractor's catalog again, even if nothing it depends on changed",
     )
+    parser.add_argument(
+        "--catalogs-only",
+        action="store_true",
+        help="only make the catalogs of the tasks ready (after an install or a settings change)",
+    )
     parser.add_argument("--log", type=Path, help="append Meltano's output to this file")
     parser.add_argument(
         "--wait",
@@ -336,13 +341,16 @@ def run_all(
             tasks = dry_run_tasks(tasks)
         for task in tasks:
             total += 1
-            print(f"-- {name}: {task}", flush=True)
+            only = " (its catalog only)" if args.catalogs_only else ""
+            print(f"-- {name}: {task}{only}", flush=True)
             extractor = task.split()[0]
             known = (facts or {}).get("extractors", {}).get(extractor)
             if known and not known["own_catalog"] and extractor not in catalogs:
                 catalogs[extractor] = catalog_for(
                     meltano, extractor, known["key"], args.refresh_catalog, runner
                 )
+            if args.catalogs_only:
+                continue
             command = [*meltano, "run", *run_flags, *task.split()]
             # The ledger stores with each target run the Meltano run and the job that started it.
             env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
@@ -354,6 +362,10 @@ def run_all(
             if returncode != 0:
                 failed.append(task)
                 print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)
+    if args.catalogs_only:
+        ready = sum(1 for path in catalogs.values() if path is not None)
+        print(f"{ready} of {len(catalogs)} catalogs ready; no task was run.", flush=True)
+        return 0 if facts is not None and ready == len(catalogs) else 1
     if failed:
         print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
         return 1
