@@ -2,7 +2,7 @@
 
 Run by the Python that runs Meltano (it imports Meltano's library), in the project's folder:
 
-    python scripts/meltano_facts.py [--environment NAME]
+    python scripts/meltano_facts.py [--environment NAME] [SCHEDULE_OR_JOB ...]
 
 prints one JSON document:
 
@@ -10,8 +10,9 @@ prints one JSON document:
 - ``absence_source``: each sync target's resolved ``absence_source`` (``ABSENCE_SOURCE``, a
   per-plugin variable, ``.env``, the environment's config or meltano.yml's default, as Meltano
   resolves it for the run);
-- ``extractors``: per extractor, the variable of its ``catalog`` extra and the key of its catalog:
-  a hash of everything discovery and the selection depend on (see :func:`catalog_key`).
+- ``extractors``: per extractor of the tasks of the names given, the variable of its ``catalog``
+  extra and the key of its catalog: a hash of everything discovery and the selection depend on
+  (see :func:`catalog_key`).
 
 ``scripts/sync.py`` falls back to ``meltano schedule list`` / ``job list`` (and Meltano's own
 discovery before each task) when this cannot run, e.g. on another Meltano version.
@@ -57,20 +58,21 @@ def code_fingerprint(root: Path, pip_url: str, plugin_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def catalog_key(project: Project, settings: PluginSettingsService, code: str) -> str:
+def catalog_key(project: Project, config: dict[str, Any], code: str) -> str:
     """Discovery's inputs: every setting of the extractor (its account, credential and options:
-    as Meltano's own cache key), the selection, metadata and schema rules applied to the
-    discovered catalog, and the plugin's code. Secrets only enter the hash."""
+    as Meltano's own cache key) and its extras (the selection, metadata and schema rules applied
+    to the discovered catalog), and the plugin's code. Secrets only enter the hash."""
     inputs = {
-        "config": settings.as_dict(extras=False, redacted=False),
-        "rules": {extra: settings.get(extra) for extra in ("_select", "_metadata", "_schema")},
+        "config": config,
         "environment": project.environment.name if project.environment else None,
         "code": code,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def facts(environment: str | None) -> dict[str, Any]:
+def facts(environment: str | None, names: list[str]) -> dict[str, Any]:
+    """The facts; catalog keys for the extractors of the tasks of ``names`` only (resolving an
+    extractor's settings takes Meltano a good fraction of a second)."""
     project = Project.find()
     chosen = environment or os.environ.get("MELTANO_ENVIRONMENT")
     chosen = chosen or project.settings.get("default_environment")
@@ -90,15 +92,20 @@ def facts(environment: str | None) -> dict[str, Any]:
         settings = PluginSettingsService(project, loader)
         if settings.find_setting("absence_source") is not None:
             out["absence_source"][loader.name] = settings.get("absence_source")
+    jobs = [out["schedules"][n]["job"] if n in out["schedules"] else n for n in names]
+    wanted = {task.split()[0] for job in jobs for task in out["jobs"].get(job, [])}
     for extractor in project.plugins.get_plugins_of_type(PluginType.EXTRACTORS):
+        if extractor.name not in wanted:
+            continue
         settings = PluginSettingsService(project, extractor)
+        config = settings.as_dict(extras=True, redacted=False)  # one resolution of every setting
         code = code_fingerprint(
             project.root, extractor.pip_url or "", project.dirs.plugin(extractor, make_dirs=False)
         )
         out["extractors"][extractor.name] = {
             "catalog_env": settings.setting_env(settings.find_setting("_catalog")),
-            "key": catalog_key(project, settings, code),
-            "own_catalog": bool(settings.get("_catalog")),  # the user's: sync.py keeps out
+            "key": catalog_key(project, config, code),
+            "own_catalog": bool(config.get("_catalog")),  # the user's: sync.py keeps out
         }
     return out
 
@@ -106,11 +113,12 @@ def facts(environment: str | None) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--environment")
+    parser.add_argument("names", nargs="*", help="schedules or jobs whose extractors to key")
     args = parser.parse_args()
     out = sys.stdout
     sys.stdout = sys.stderr  # Meltano logs to standard output; the JSON goes there alone
     try:
-        found = facts(args.environment)
+        found = facts(args.environment, args.names)
     finally:
         sys.stdout = out
     json.dump(found, out)

@@ -323,7 +323,7 @@ def run_all(
     def runner(command: list[str], env: dict[str, str], out: Path) -> int:
         return run_task(command, env, args.log, deadline, stdout=out)
 
-    facts = project_facts(meltano[0], args.environment, runner)
+    facts = project_facts(meltano[0], args.environment, args.names, runner)
     if facts is None:
         print(
             "Could not read the project through Meltano's library (scripts/meltano_facts.py); "

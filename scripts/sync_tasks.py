@@ -42,13 +42,15 @@ def meltano_python(meltano: str) -> str | None:
     return None
 
 
-def project_facts(meltano: str, environment: str | None, runner: Runner) -> dict[str, Any] | None:
+def project_facts(
+    meltano: str, environment: str | None, names: list[str], runner: Runner
+) -> dict[str, Any] | None:
     """Schedules, jobs, ``absence_source`` and the extractors' catalog keys, from one start-up
     of Meltano (``meltano_facts.py``); None when that cannot run here."""
     python = meltano_python(meltano)
     if python is None or not Path("meltano.yml").is_file():
         return None
-    command = [python, str(FACTS)] + (["--environment", environment] if environment else [])
+    command = [python, str(FACTS), *(["--environment", environment] if environment else []), *names]
     CATALOGS.mkdir(parents=True, exist_ok=True)
     out = CATALOGS / "facts.json"
     try:
