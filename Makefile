@@ -14,7 +14,9 @@ $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.to
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	@# the ledger's distribution was called sync-ledger before: drop it so it does not own the command
 	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python sync-ledger
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
+	@# compiled once here (as pip does; uv does not by default): otherwise every start of
+	@# Meltano or a plugin compiles its imports again where PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
 	touch $@
 
 install: $(BIN)/.installed

@@ -11,14 +11,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vendor_http.pacing import Limit
+from vendor_http.personio import EMPLOYEES_LIMITS, V1_LIMITS
+from vendor_http.staffomatic import LIMIT as STAFFOMATIC_LIMIT
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# The documented limits, which the sandbox enforces (sandbox/README.md). Personio documents no
-# v2 numbers: its v2 buckets are the third-party measurement the sandbox emulates.
-STAFFOMATIC_REQUESTS, STAFFOMATIC_SECONDS = 500, 10.0  # per client address
-PERSONIO_V1_PER_MINUTE = 2000  # all v1 endpoints, per client
-PERSONIO_EMPLOYEES_PER_MINUTE = 300  # GET /v1/company/employees
-PERSONIO_EMPLOYEES_PER_SECOND = 15
+
+def _per(limits: Iterable[Limit], seconds: float) -> int:
+    return next(limit.requests for limit in limits if limit.seconds == seconds)
+
+
+# The documented limits, which the sandbox enforces (sandbox/README.md) and the plugins pace to:
+# taken from the shared HTTP policy (vendor_http), so the floor and the pacing cannot disagree.
+# Personio documents no v2 numbers: its v2 buckets are the third-party measurement the sandbox
+# emulates.
+STAFFOMATIC_REQUESTS, STAFFOMATIC_SECONDS = STAFFOMATIC_LIMIT.requests, STAFFOMATIC_LIMIT.seconds
+PERSONIO_V1_PER_MINUTE = _per(V1_LIMITS, 60.0)  # 2,000: all v1 endpoints, per client
+PERSONIO_EMPLOYEES_PER_MINUTE = _per(EMPLOYEES_LIMITS, 60.0)  # 300: GET /v1/company/employees
+PERSONIO_EMPLOYEES_PER_SECOND = _per(EMPLOYEES_LIMITS, 1.0)  # 15
 PERSONIO_V1_AUTH_PER_MINUTE = 60
 PERSONIO_V2_TOKEN_PER_MINUTE = 150
 PERSONIO_V2_RATE, PERSONIO_V2_BURST = 10.0, 10.0  # token bucket per v2 endpoint

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ from figures import (
     state_changes,
     writes_by_collection,
 )
-from pipeline_run import Pipeline, run_pipeline
-from sandbox_process import Sandbox
-from scheduled import environment, run_schedule
+from pipeline_run import PIPELINES, Pipeline, run_pipeline
+from sandbox_process import BenchError, Sandbox
+from scheduled import environment, meltano_file, prepare_catalogs, run_schedule
 from sync_ledger import Ledger
 
 USER_AGENT = "personio-staffomatic-sync benchmark (bench@example.org)"
@@ -196,38 +197,84 @@ class Bench:
             )
         )
 
-    def schedule(self, name: str, compared_with: str, nothing_changed: bool) -> None:
-        """``scripts/sync.py NAME`` through Meltano, beside the piped runs of ``compared_with``."""
+    def schedule(
+        self,
+        name: str,
+        compared_with: str,
+        nothing_changed: bool,
+        before_piped: Callable[[], None] | None = None,
+    ) -> None:
+        """``scripts/sync.py NAME`` through Meltano, then the same pipelines piped directly:
+        each task it ran, with the config and the catalog Meltano handed the plugins (after
+        ``before_piped``, e.g. another batch of changes like the one before the schedule), and,
+        incremental like the piped ``compared_with`` runs, from the state of the full runs."""
         assert self.project is not None
+        env = environment(self.sb, self.workdir)
+        prepare_catalogs(self.project, name, env)
         self.cooldown()
         print(f"  {name:8} scripts/sync.py through Meltano ...", end=" ", flush=True)
         before = snapshot(self.sb)
-        wall, cpu = run_schedule(
-            self.project,
-            name,
-            environment(self.sb, self.workdir),
-            self.workdir / f"scheduled-{name}.log",
-            self.args.run_timeout,
+        wall, cpu, tasks = run_schedule(
+            self.project, name, env, self.workdir / f"scheduled-{name}.log", self.args.run_timeout
         )
         after = snapshot(self.sb)
-        piped = [run for run in self.runs if run["phase"] == compared_with]
-        piped_wall = sum(run["wall_s"] for run in piped)
-        print(f"{wall:.1f} s (piped {piped_wall:.1f} s)")
+        print(f"{wall:.1f} s")
         requests = request_diff(before, after)
+        if before_piped is not None:
+            before_piped()
+        piped = [self.piped_task(name, task, env, compared_with == "partial") for task in tasks]
+        piped_wall = sum(run["wall_s"] for run in piped)
+        print(f"  {'':8} the same {len(piped)} pipelines piped: {piped_wall:.1f} s")
         self.scheduled.append(
             {
                 "schedule": name,
                 "compared_with": compared_with,
                 "nothing_changed": nothing_changed,
+                "tasks": tasks,
                 "wall_s": round(wall, 2),
                 "cpu_s": round(cpu, 2),
                 "piped_wall_s": round(piped_wall, 2),
-                "piped_cpu_s": round(sum(sum(run["cpu_s"].values()) for run in piped), 2),
+                "piped_cpu_s": round(sum(run["cpu_s"] for run in piped), 2),
+                "piped_runs": piped,
                 "requests": requests,
                 "requests_total": sum(r["total"] for r in requests.values()),
                 "writes": sum(r["writes"] for r in requests.values()),
             }
         )
+
+    def piped_task(
+        self, name: str, task: str, env: dict[str, str], incremental: bool
+    ) -> dict[str, Any]:
+        """One task of a schedule as ``tap --catalog --config | target --config``, the files
+        Meltano made for it (the kept catalog of scripts/sync.py, else Meltano's)."""
+        assert self.project is not None
+        extractor, loader = task.split()
+        found = [p for p in PIPELINES if p.tap == extractor.split("--")[0] and p.target == loader]
+        if not found:
+            raise BenchError(f"The bench does not know the pipeline of the task {task!r}.")
+        pipeline = found[0]
+        files = self.workdir / "meltano-files"
+        files.mkdir(exist_ok=True)
+        kept = self.project / ".meltano" / "sync-catalogs" / f"{extractor}.json"
+        catalog = kept if kept.is_file() else None
+        if catalog is None:
+            catalog = meltano_file(self.project, env, extractor, "catalog", files / kept.name)
+        configs = {
+            pipeline.tap: meltano_file(self.project, env, extractor, "config", files / "tap.json"),
+            loader: meltano_file(self.project, env, loader, "config", files / "target.json"),
+        }
+        state = self.states.get(pipeline.short) if incremental else None
+        self.cooldown()
+        tag = f"piped-{name}-{extractor}"
+        wall, processes, _, _ = run_pipeline(
+            pipeline, configs, state, self.workdir, tag, self.args.run_timeout, catalog
+        )
+        print(f"  {'':8} {extractor} | {loader} piped: {wall:.1f} s", flush=True)
+        return {
+            "task": task,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(sum(p.cpu_s for p in processes.values()), 2),
+        }
 
     def ledger_counts(self, target: str) -> dict[str, dict[str, int]]:
         with Ledger(f"sqlite:///{self.workdir / 'sync-ledger.db'}") as ledger:

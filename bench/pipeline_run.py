@@ -143,13 +143,17 @@ def run_pipeline(
     workdir: Path,
     tag: str,
     timeout: float,
+    catalog: Path | None = None,
 ) -> tuple[float, dict[str, ProcessResult], Messages, dict[str, Any] | None]:
-    """``tap | target`` as two processes; wall time, per-process results, messages, last state."""
+    """``tap | target`` as two processes; wall time, per-process results, messages, last state.
+    With ``catalog`` the tap reads what it selects (as Meltano runs it), else every stream."""
     logs = {name: workdir / f"{tag}-{name}.log" for name in (pipeline.tap, pipeline.target)}
     out = workdir / f"{tag}-{pipeline.target}.out"
     tap_command = [str(BIN / pipeline.tap), "--config", str(configs[pipeline.tap])]
     if state is not None:
         tap_command += ["--state", str(state)]
+    if catalog is not None:
+        tap_command += ["--catalog", str(catalog)]
     messages = Messages()
     with (
         open(logs[pipeline.tap], "wb") as tap_log,

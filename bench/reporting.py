@@ -123,11 +123,20 @@ def scaling_table(sizes: list[dict[str, Any]], markdown: bool = False) -> str:
     return table(headers, rows, markdown)
 
 
+def piped_runs_of(scheduled: dict[str, Any]) -> str:
+    """What the scheduled run is compared with: the tasks it ran, piped (older results: the
+    two whole-tap pipelines of a phase)."""
+    if "tasks" in scheduled:
+        incremental = " incremental" if scheduled["compared_with"] == "partial" else ""
+        return f"its {len(scheduled['tasks'])} tasks{incremental}"
+    return f"{scheduled['compared_with']} (both pipelines)"
+
+
 def scheduled_table(scheduled: list[dict[str, Any]], markdown: bool = False) -> str:
     rows = [
         [
             f"scripts/sync.py {s['schedule']}",
-            f"{s['compared_with']} (both pipelines)",
+            piped_runs_of(s),
             fmt(s["wall_s"]),
             fmt(s["piped_wall_s"]),
             fmt(s["wall_s"] / s["piped_wall_s"] if s["piped_wall_s"] else float("inf"), 2),

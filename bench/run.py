@@ -156,7 +156,16 @@ def measure(args: argparse.Namespace, employees: int, project: Path | None) -> d
             bench.run("partial", pipeline, changes["partial"][pipeline.source])
         if project is not None:
             changes["incremental-every-2h"] = change(sb, args.change_percent, batch=2)
-            bench.schedule("incremental-every-2h", compared_with="partial", nothing_changed=False)
+
+            def another_batch() -> None:  # for the same pipelines piped, after the schedule
+                changes["the same tasks piped"] = change(sb, args.change_percent, batch=3)
+
+            bench.schedule(
+                "incremental-every-2h",
+                compared_with="partial",
+                nothing_changed=False,
+                before_piped=another_batch,
+            )
         sandbox_peak = sb.peak_mb()
     return {
         "employees": employees,

@@ -30,7 +30,8 @@ FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECON
 
 
 def fingerprint() -> str:
-    digest = hashlib.sha256((ROOT / "meltano.yml").read_bytes())
+    digest = hashlib.sha256(b"compiled")  # plugins installed before bytecode was: again
+    digest.update((ROOT / "meltano.yml").read_bytes())
     for name in LINKED:
         digest.update((ROOT / name / "pyproject.toml").read_bytes())
     return digest.hexdigest()
@@ -57,7 +58,9 @@ def meltano_project() -> Path:
     print("  installing the Meltano project's plugins (once) ...", end=" ", flush=True)
     env = clean_environ() | {"MELTANO_DATABASE_URI": f"sqlite:///{PROJECT / 'install.db'}"}
     if (BIN / "uv").exists():
-        env["MELTANO_VENV_BACKEND"] = "uv"
+        # compiled at install, as pip does (uv does not by default): without it each start of a
+        # plugin compiles its imports again wherever PYTHONDONTWRITEBYTECODE is set
+        env |= {"MELTANO_VENV_BACKEND": "uv", "UV_COMPILE_BYTECODE": "1"}
     done = subprocess.run(
         [str(BIN / "meltano"), "install"],
         cwd=PROJECT,
@@ -86,19 +89,66 @@ def environment(sb: Sandbox, workdir: Path) -> dict[str, str]:
     }
 
 
-def run_schedule(
-    project: Path, schedule: str, env: dict[str, str], log: Path, timeout: float
-) -> tuple[float, float]:
-    """``python scripts/sync.py SCHEDULE`` in the project: (wall seconds, CPU seconds of the
-    whole process tree: the script, Meltano and the plugins, all waited for)."""
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "sync.py"), "--log", str(log), schedule],
+def meltano_file(project: Path, env: dict[str, str], plugin: str, what: str, out: Path) -> Path:
+    """``meltano invoke --dump=WHAT PLUGIN`` into ``out``: the config Meltano hands the plugin
+    (``config``) or an extractor's catalog with its selection (``catalog``)."""
+    with out.open("w") as file:
+        done = subprocess.run(
+            [str(BIN / "meltano"), "invoke", f"--dump={what}", plugin],
+            cwd=project,
+            env=env,
+            stdout=file,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise BenchError(f"`meltano invoke --dump={what} {plugin}` failed:\n{done.stderr[-1500:]}")
+    return out
+
+
+def tasks_run(out: str, schedule: str) -> list[str]:
+    """The tasks ``scripts/sync.py`` ran (its ``-- SCHEDULE: TASK`` lines; skipped ones not)."""
+    prefix = f"-- {schedule}: "
+    return [
+        line[len(prefix) :].strip()
+        for line in out.splitlines()
+        if line.startswith(prefix) and not line[len(prefix) :].startswith("skipped ")
+    ]
+
+
+def prepare_catalogs(project: Path, schedule: str, env: dict[str, str]) -> None:
+    """``scripts/sync.py --catalogs-only SCHEDULE``, not measured: the catalogs a project that
+    ran before has (each size's sandbox has new addresses, so its first run would discover)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync.py"), "--catalogs-only", schedule],
         cwd=project,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
+    if done.returncode != 0:
+        raise BenchError(f"`scripts/sync.py --catalogs-only {schedule}` failed:\n{done.stdout}")
+
+
+def run_schedule(
+    project: Path, schedule: str, env: dict[str, str], log: Path, timeout: float
+) -> tuple[float, float, list[str]]:
+    """``python scripts/sync.py SCHEDULE`` in the project: (wall seconds, CPU seconds of the
+    whole process tree: the script, Meltano and the plugins, all waited for; the tasks run)."""
+    started = time.monotonic()
+    said = log.with_suffix(".out")
+    with said.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "sync.py"), "--log", str(log), schedule],
+            cwd=project,
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+        )
     deadline = started + timeout
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -120,4 +170,4 @@ def run_schedule(
         )
     # wait4 of the script counts the children it waited for (Meltano, which waited for the
     # plugins), so this is the CPU time of the whole scheduled path.
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, tasks_run(said.read_text(), schedule)

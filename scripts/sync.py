@@ -13,6 +13,13 @@ applied as ``meltano schedule run`` would apply it.
     python scripts/sync.py --dry-run sync-all    # plan only: nothing written, no bookmark moved
     python scripts/sync.py --timeout 3600 daily-full-refresh   # from cron: never past an hour
 
+Before the tasks, one start-up of Meltano reads the project (``scripts/meltano_facts.py``):
+the schedules and jobs, which system leads absences, and each extractor's catalog key. The
+absences task into the system that leads absences is left out (its target would ignore the
+absences), saying so in one line; each extractor runs with a catalog kept in
+``.meltano/sync-catalogs/``, discovered again only when its settings, rules or code changed
+(``scripts/sync_tasks.py``; ``--refresh-catalog`` discovers anyway).
+
 Names are looked up as schedules first, then as jobs. Standard library only; it calls the
 ``meltano`` found next to this Python or on PATH (or the one ``SYNC_MELTANO`` names), in the
 current directory's project.
@@ -42,6 +49,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its helpers, also when imported
+from sync_tasks import catalog_for, project_facts, skipped
 
 GRACE_SECONDS = 30
 """How long a stopped task may take to end after SIGTERM before it is killed."""
@@ -138,13 +148,25 @@ def meltano_json(meltano: list[str], *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def resolve(meltano: list[str], name: str) -> tuple[list[str], dict[str, str]]:
+def resolve(
+    meltano: list[str], name: str, facts: dict[str, Any] | None = None
+) -> tuple[list[str], dict[str, str]]:
     """The tasks of schedule or job ``name`` and the environment variables it sets."""
+    if facts is not None:
+        schedule = facts["schedules"].get(name)
+        if schedule is not None:
+            return list(facts["jobs"].get(schedule["job"], [])), dict(schedule["env"])
+        if name in facts["jobs"]:
+            return list(facts["jobs"][name]), {}
+        sys.exit(
+            f"There is no schedule or job named {name!r} in meltano.yml (schedules: "
+            f"{sorted(facts['schedules'])}; jobs: {sorted(facts['jobs'])})."
+        )
     schedules = meltano_json(meltano, "schedule", "list")["schedules"]["job"]
-    for schedule in schedules:
-        if schedule["name"] == name:
-            env = {key: str(value) for key, value in (schedule.get("env") or {}).items()}
-            return list(schedule["job"]["tasks"]), env
+    for found in schedules:
+        if found["name"] == name:
+            env = {key: str(value) for key, value in (found.get("env") or {}).items()}
+            return list(found["job"]["tasks"]), env
     for job in meltano_json(meltano, "job", "list")["jobs"]:
         if job["job_name"] == name:
             return list(job["tasks"]), {}
@@ -170,24 +192,31 @@ def dry_run_tasks(tasks: list[str]) -> list[str]:
 
 
 def run_task(
-    command: list[str], env: dict[str, str], log: Path | None, deadline: float | None = None
+    command: list[str],
+    env: dict[str, str],
+    log: Path | None,
+    deadline: float | None = None,
+    stdout: Path | None = None,
 ) -> int:
-    """Run one ``meltano run`` in a process group of its own. When this script is stopped, or
-    the ``deadline`` (a :func:`time.monotonic` value) passes, the whole group (Meltano and the
-    plugins it started) gets SIGTERM, then SIGKILL after :data:`GRACE_SECONDS`, so nothing is
-    left running."""
+    """Run one ``meltano run`` (or ``invoke``, its ``stdout`` into a file) in a process group of
+    its own. When this script is stopped, or the ``deadline`` (a :func:`time.monotonic` value)
+    passes, the whole group (Meltano and the plugins it started) gets SIGTERM, then SIGKILL
+    after :data:`GRACE_SECONDS`, so nothing is left running."""
     out = log.open("a") if log else None
     try:
-        child = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
-        try:
-            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            return child.wait(timeout=left)
-        except subprocess.TimeoutExpired:
-            stop_group(child)
-            raise TimedOut from None
-        except Stopped:
-            stop_group(child)
-            raise
+        with stdout.open("w") if stdout else contextlib.nullcontext(out) as output:
+            child = subprocess.Popen(
+                command, env=env, stdout=output, stderr=out, start_new_session=True
+            )
+            try:
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                return child.wait(timeout=left)
+            except subprocess.TimeoutExpired:
+                stop_group(child)
+                raise TimedOut from None
+            except Stopped:
+                stop_group(child)
+                raise
     finally:
         if out is not None:
             out.close()
@@ -216,6 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         "--dry-run",
         action="store_true",
         help="targets plan and record only (SYNC_DRY_RUN); implies --full-refresh, keeps state",
+    )
+    parser.add_argument(
+        "--refresh-catalog",
+        action="store_true",
+        help="discover each extractor's catalog again, even if nothing it depends on changed",
+    )
+    parser.add_argument(
+        "--catalogs-only",
+        action="store_true",
+        help="only make the catalogs of the tasks ready (after an install or a settings change)",
     )
     parser.add_argument("--log", type=Path, help="append Meltano's output to this file")
     parser.add_argument(
@@ -280,23 +319,53 @@ def run_all(
 ) -> int:
     failed: list[str] = []
     total = 0
+
+    def runner(command: list[str], env: dict[str, str], out: Path) -> int:
+        return run_task(command, env, args.log, deadline, stdout=out)
+
+    facts = project_facts(meltano[0], args.environment, args.names, runner)
+    if facts is None:
+        print(
+            "Could not read the project through Meltano's library (scripts/meltano_facts.py); "
+            "running every task, with Meltano's discovery before each.",
+            flush=True,
+        )
+    catalogs: dict[str, Path | None] = {}
+
     for name in args.names:
-        tasks, env = resolve(meltano, name)
+        tasks, env = resolve(meltano, name, facts)
+        if facts is not None:
+            tasks = [task for task in tasks if not skipped(name, task, facts["absence_source"])]
         if args.dry_run:
             env["SYNC_DRY_RUN"] = "true"
             tasks = dry_run_tasks(tasks)
         for task in tasks:
             total += 1
-            print(f"-- {name}: {task}", flush=True)
+            only = " (its catalog only)" if args.catalogs_only else ""
+            print(f"-- {name}: {task}{only}", flush=True)
+            extractor = task.split()[0]
+            known = (facts or {}).get("extractors", {}).get(extractor)
+            if known and not known["own_catalog"] and extractor not in catalogs:
+                catalogs[extractor] = catalog_for(
+                    meltano, extractor, known["key"], args.refresh_catalog, runner
+                )
+            if args.catalogs_only:
+                continue
             command = [*meltano, "run", *run_flags, *task.split()]
             # The ledger stores with each target run the Meltano run and the job that started it.
             env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
             if args.environment:
                 env["MELTANO_ENVIRONMENT"] = args.environment
+            if catalogs.get(extractor) is not None:
+                env[known["catalog_env"]] = str(catalogs[extractor])
             returncode = run_task(command, {**os.environ, **env}, args.log, deadline)
             if returncode != 0:
                 failed.append(task)
                 print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)
+    if args.catalogs_only:
+        ready = sum(1 for path in catalogs.values() if path is not None)
+        print(f"{ready} of {len(catalogs)} catalogs ready; no task was run.", flush=True)
+        return 0 if facts is not None and ready == len(catalogs) else 1
     if failed:
         print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
         return 1

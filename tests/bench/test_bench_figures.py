@@ -506,3 +506,43 @@ def test_write_puts_the_results_and_the_markdown_report_in_the_folder(tmp_path: 
     markdown = (out / "RESULTS.md").read_text(encoding="utf-8")
     assert markdown == reporting.report(results, budget, markdown=True)
     assert markdown.startswith("# Benchmark results")
+
+
+# ---- the scheduled path --------------------------------------------------------------------------
+
+
+def test_the_floor_uses_the_documented_limits_the_plugins_pace_to() -> None:
+    assert (figures.STAFFOMATIC_REQUESTS, figures.STAFFOMATIC_SECONDS) == (500, 10.0)
+    assert figures.PERSONIO_V1_PER_MINUTE == 2000
+    assert figures.PERSONIO_EMPLOYEES_PER_MINUTE == 300
+    assert figures.PERSONIO_EMPLOYEES_PER_SECOND == 15
+
+
+def test_the_tasks_a_schedule_ran_leave_out_the_skipped_one() -> None:
+    load("sandbox_process", "sandbox_process")
+    scheduled = load("scheduled", "scheduled")
+    out = "\n".join(
+        [
+            "-- sync-all: skipped tap-staffomatic--absences target-personio: Personio leads ...",
+            "-- sync-all: tap-personio--employees target-staffomatic",
+            "   discovering the catalog of tap-personio--employees (new, ...)",
+            "-- sync-all: tap-staffomatic--timers target-personio",
+            "All 2 tasks succeeded.",
+        ]
+    )
+    assert scheduled.tasks_run(out, "sync-all") == [
+        "tap-personio--employees target-staffomatic",
+        "tap-staffomatic--timers target-personio",
+    ]
+    assert scheduled.tasks_run(out, "other") == []
+
+
+def test_the_scheduled_table_names_what_the_run_is_compared_with() -> None:
+    tasks = [
+        "tap-personio--employees target-staffomatic",
+        "tap-staffomatic--timers target-personio",
+    ]
+    assert reporting.piped_runs_of(scheduled_record(tasks=tasks)) == "its 2 tasks incremental"
+    full = scheduled_record(compared_with="rerun", tasks=tasks)
+    assert reporting.piped_runs_of(full) == "its 2 tasks"
+    assert reporting.piped_runs_of(scheduled_record()) == "partial (both pipelines)"  # older

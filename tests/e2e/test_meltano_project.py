@@ -201,7 +201,7 @@ def test_a_failing_area_does_not_stop_the_others(sync: Sync) -> None:
     done = sync.script("daily-full-refresh", TAP_PERSONIO__EMPLOYEES_CLIENT_SECRET="wrong-secret")
 
     assert done.returncode == 1
-    assert "1 of 4 tasks failed: tap-personio--employees target-staffomatic" in done.stderr
+    assert "1 of 3 tasks failed: tap-personio--employees target-staffomatic" in done.stderr
     assert "wrong-secret" not in done.stdout + done.stderr
     staffomatic = state(sync.staffomatic)
     assert len(staffomatic["users"]) == len(staffomatic_before["users"])  # employees: failed
@@ -209,6 +209,66 @@ def test_a_failing_area_does_not_stop_the_others(sync: Sync) -> None:
     assert new_ids(staffomatic_before, staffomatic, "absences")
     added = new_ids(personio_before, state(sync.personio), "attendance_periods")
     assert added
+
+
+def catalog_times(project: Path) -> dict[str, int]:
+    kept = project / ".meltano" / "sync-catalogs"
+    return {path.stem: path.stat().st_mtime_ns for path in kept.glob("*.json")}
+
+
+def test_the_schedule_skips_the_absences_into_the_leading_system_and_keeps_its_catalogs(
+    sync: Sync,
+) -> None:
+    for kept in (sync.project / ".meltano" / "sync-catalogs").glob("*"):
+        kept.unlink()  # other tests of the session may have kept them
+    ready = ok(sync.script("--catalogs-only", "daily-full-refresh"))
+    extractors = {"tap-personio--employees", "tap-personio--absences", "tap-staffomatic--timers"}
+    for extractor in extractors:
+        assert f"discovering the catalog of {extractor}" in ready.stdout
+    assert ready.stderr.count("Running catalog discovery") == 3  # once each, by sync.py
+    assert "3 of 3 catalogs ready; no task was run." in ready.stdout
+    assert writes(sync.personio) + writes(sync.staffomatic) == 0
+    assert set(catalog_times(sync.project)) == extractors
+    employees = json.loads(
+        (sync.project / ".meltano" / "sync-catalogs" / "tap-personio--employees.json").read_text()
+    )
+    selected = [
+        s["tap_stream_id"]
+        for s in employees["streams"]
+        if any(m["breadcrumb"] == [] and m["metadata"].get("selected") for m in s["metadata"])
+    ]
+    assert selected == ["employees"]  # meltano.yml's select rules are applied
+
+    times = catalog_times(sync.project)
+    done = ok(sync.script("daily-full-refresh"))
+    skipped = "tap-staffomatic--absences target-personio"
+    assert f"-- daily-full-refresh: skipped {skipped}: Personio leads absences" in done.stdout
+    assert f"-- daily-full-refresh: {skipped}" not in done.stdout
+    assert "All 3 tasks succeeded." in done.stdout
+    assert "discovering the catalog" not in done.stdout
+    assert "Running catalog discovery" not in done.stderr  # no --discover of any tap
+    assert done.stderr.count("Using custom catalog") == 3
+    assert catalog_times(sync.project) == times
+
+    # A setting of one extractor changed: only its catalog is discovered again.
+    again = ok(sync.script("incremental-every-2h", TAP_PERSONIO__EMPLOYEES_LOOKBACK_MINUTES="120"))
+    assert "discovering the catalog of tap-personio--employees" in again.stdout
+    assert again.stdout.count("discovering the catalog") == 1
+    changed = catalog_times(sync.project)
+    assert changed["tap-personio--employees"] != times["tap-personio--employees"]
+    assert {k: v for k, v in changed.items() if k != "tap-personio--employees"} == {
+        k: v for k, v in times.items() if k != "tap-personio--employees"
+    }
+
+
+def test_with_staffomatic_leading_the_schedule_skips_the_absences_into_staffomatic(
+    sync: Sync,
+) -> None:
+    done = ok(sync.script("incremental-every-2h", ABSENCE_SOURCE="staffomatic"))
+    skipped = "tap-personio--absences target-staffomatic"
+    assert f"-- incremental-every-2h: skipped {skipped}: Staffomatic leads absences" in done.stdout
+    assert "-- incremental-every-2h: tap-staffomatic--absences target-personio" in done.stdout
+    assert "All 3 tasks succeeded." in done.stdout
 
 
 def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> None:
@@ -257,7 +317,7 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     impatient = sync.script("daily-full-refresh", "--wait", "0")
     outputs = [run.communicate(timeout=900)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [o[-3000:] for o in outputs]
-    assert all("All 4 tasks succeeded." in output for output in outputs)
+    assert all("All 3 tasks succeeded." in output for output in outputs)
     assert impatient.returncode == 1
     assert impatient.stderr.startswith(
         "Another sync of this project is running (scripts/sync.py daily-full-refresh, process "
@@ -278,13 +338,17 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     assert [key for key, count in periods.items() if count > 1] == []
     with Ledger(sync.ledger_url) as ledger:
         targets = Counter(r.target for r in ledger.runs() if r.status == "success")
-    assert targets == {"target-staffomatic": 4, "target-personio": 4}
-    assert_nothing_written_again(sync)
+    # two syncs: employees and absences into Staffomatic, timers into Personio (the absences into
+    # Personio, which leads them, are skipped)
+    assert targets == {"target-staffomatic": 4, "target-personio": 2}
     # what the runs leave behind (ledger, Meltano's database and run files) is private
     ledger_file = Path(sync.ledger_url.removeprefix("sqlite:///"))
     meltano = sync.project / ".meltano"
     configs = (meltano / "run").rglob("*.json")  # the plugins' generated config, with secrets
-    left = [*ledger_file.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*")]
+    kept = meltano.glob("sync-catalogs/*")  # the catalogs scripts/sync.py keeps
+    left = [*ledger_file.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*"), *kept]
     readable = [str(p) for p in left if p.is_file() and p.stat().st_mode & 0o077]
     assert ledger_file.exists()
     assert readable == []
+    # (after the check: a plain `meltano run` makes files under the shell's umask)
+    assert_nothing_written_again(sync)

@@ -26,3 +26,12 @@ def test_only_schedules_named_full_refresh_read_whole_windows() -> None:
         full = (schedule.get("env") or {}).get("MELTANO_RUN_FULL_REFRESH") == "true"
         assert full == ("full-refresh" in schedule["name"]), schedule["name"]
         assert ("incremental" in schedule["name"]) == (not full), schedule["name"]
+
+
+def test_the_design_s_jobs_exist_and_full_sync_runs_what_sync_all_runs() -> None:
+    """docs/design.md section 7 names sync-employees, sync-absences, sync-timers, full-sync."""
+    jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
+    assert {"sync-employees", "sync-absences", "sync-timers", "full-sync", "sync-all"} <= set(jobs)
+    assert jobs["full-sync"] == jobs["sync-all"]
+    areas = jobs["sync-employees"] + jobs["sync-absences"] + jobs["sync-timers"]
+    assert jobs["full-sync"] == areas

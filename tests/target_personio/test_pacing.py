@@ -50,30 +50,30 @@ def test_rate_window_waits_until_the_oldest_request_leaves_the_window() -> None:
     assert window.take(11_000)[1] == 0.0
 
 
-def test_employees_list_is_paced_to_at_most_14_requests_in_any_second() -> None:
+def test_employees_list_is_paced_to_at_most_15_requests_in_any_second() -> None:
     clock = FakeClock()
     pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = paced_stamps(clock, pacer, 50, EMPLOYEES)
-    assert stamps[13] == stamps[0]  # a burst of 14 goes out at once
-    assert most_in_any_window(stamps, 1.0) == 14
+    assert stamps[14] == stamps[0]  # a burst of 15 goes out at once (documented)
+    assert most_in_any_window(stamps, 1.0) == 15
     assert stamps[-1] - stamps[0] >= 3.0  # 50 requests need at least 3 more seconds
 
 
-def test_employees_list_is_paced_to_at_most_290_requests_in_any_minute() -> None:
+def test_employees_list_is_paced_to_at_most_300_requests_in_any_minute() -> None:
     clock = FakeClock()
     pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = paced_stamps(clock, pacer, 600, EMPLOYEES)
-    assert most_in_any_window(stamps, 60.0) == 290
-    assert most_in_any_window(stamps, 1.0) <= 14
-    assert stamps[-1] - stamps[0] >= 120.0
+    assert most_in_any_window(stamps, 60.0) == 300
+    assert most_in_any_window(stamps, 1.0) <= 15
+    assert stamps[-1] - stamps[0] >= 60.0
 
 
-def test_all_v1_requests_together_stay_under_1950_a_minute() -> None:
+def test_all_v1_requests_together_stay_at_2000_a_minute() -> None:
     clock = FakeClock()
     pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
-    stamps = paced_stamps(clock, pacer, 2000, "/v1/auth")
-    assert most_in_any_window(stamps, 60.0) == 1950
-    assert stamps[1949] == stamps[0]  # auth calls are not held to the employees' 14 a second
+    stamps = paced_stamps(clock, pacer, 2100, "/v1/auth")
+    assert most_in_any_window(stamps, 60.0) == 2000
+    assert stamps[1999] == stamps[0]  # auth calls are not held to the employees' 15 a second
 
 
 def test_v2_requests_are_not_paced_by_the_v1_windows() -> None:
@@ -86,9 +86,9 @@ def test_v2_requests_are_not_paced_by_the_v1_windows() -> None:
 def test_pacer_counts_waits_that_the_clock_moved_past() -> None:
     clock = FakeClock()
     pacer = PersonioPacing(clock=clock, sleep=clock.sleep)
-    paced_stamps(clock, pacer, 14, EMPLOYEES)
+    paced_stamps(clock, pacer, 15, EMPLOYEES)
     clock.now += 5.0  # time passed between two runs of requests: no wait needed
-    paced_stamps(clock, pacer, 14, EMPLOYEES)
+    paced_stamps(clock, pacer, 15, EMPLOYEES)
     assert clock.slept == []
 
 
@@ -109,4 +109,4 @@ def test_2500_employees_are_read_without_a_single_429_from_the_sandbox(
     assert len(people) == 2500
     assert counts["by_endpoint"][f"GET {EMPLOYEES}"] == 25
     assert counts["throttled"] == 0
-    assert elapsed >= 0.9  # 25 pages at 14 a second: the pacer really waited
+    assert elapsed >= 0.9  # 25 pages at 15 a second: the pacer really waited

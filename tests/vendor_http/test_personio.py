@@ -8,7 +8,10 @@ from typing import Any
 import httpx
 import pytest
 from vendor_http.budget import RateLimitBudget
+from vendor_http.pacing import Limit
 from vendor_http.personio import (
+    EMPLOYEES_LIMITS,
+    V1_LIMITS,
     VENDOR,
     CredentialRejected,
     PersonioPacing,
@@ -28,22 +31,65 @@ def most_in_any_window(stamps: list[float], seconds: float) -> int:
     return max(sum(1 for s in stamps if t <= s < t + seconds) for t in stamps)
 
 
-def test_employees_list_goes_out_at_most_14_a_second_and_290_a_minute() -> None:
+def test_the_v1_windows_are_the_documented_limits_without_a_margin() -> None:
+    """Personio: v1 employees 300 a minute with bursts of at most 15 a second; all v1 2,000 a
+    minute (research notes). The benchmark's floor reads the same constants."""
+    assert (Limit(2000, 60.0),) == V1_LIMITS
+    assert set(EMPLOYEES_LIMITS) == {Limit(300, 60.0), Limit(15, 1.0)}
+
+
+def test_employees_list_goes_out_at_the_documented_15_a_second_and_300_a_minute() -> None:
     clock = ManualClock()
     pacing = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = [pacing.before("GET", EMPLOYEES) for _ in range(600)]
-    assert most_in_any_window(stamps, 1.0) == 14
-    assert most_in_any_window(stamps, 60.0) == 290
+    assert most_in_any_window(stamps, 1.0) == 15
+    assert most_in_any_window(stamps, 60.0) == 300
 
 
 def test_other_v1_calls_share_only_the_2000_a_minute_budget() -> None:
     clock = ManualClock()
     pacing = PersonioPacing(clock=clock, sleep=clock.sleep)
     stamps = [pacing.before("GET", f"{BASE}/v1/company/time-offs") for _ in range(1000)]
-    stamps += [pacing.before("GET", EMPLOYEES) for _ in range(14)]
-    assert stamps[-1] == stamps[0]  # 1014 requests fit under 1950 a minute at once
+    stamps += [pacing.before("GET", EMPLOYEES) for _ in range(15)]
+    assert stamps[-1] == stamps[0]  # 1015 requests fit under 2000 a minute at once
     stamps += [pacing.before("POST", f"{BASE}/v1/auth") for _ in range(1000)]
-    assert most_in_any_window(stamps, 60.0) == 1950
+    assert most_in_any_window(stamps, 60.0) == 2000
+
+
+def test_a_v1_request_counts_until_its_answer_so_a_slow_answer_draws_no_429() -> None:
+    """Personio counts a request when it arrives: a burst whose answers were slow must not be
+    followed by a full burst one second after its SEND (both could arrive in one second)."""
+    clock = ManualClock()
+    pacing = PersonioPacing(clock=clock, sleep=clock.sleep)
+    first = [pacing.before("GET", EMPLOYEES) for _ in range(15)]
+    clock.advance(0.8)  # the answers took 0.8 s
+    for sent in first:
+        pacing.after("GET", EMPLOYEES, {}, sent)
+    second = pacing.before("GET", EMPLOYEES)
+    # one second after the answers: even if all 15 arrived just before they were answered,
+    # the 16th cannot arrive in the same second
+    assert second == pytest.approx(first[0] + 0.8 + 1.0)
+
+
+def test_answers_that_come_fast_keep_the_pace_at_the_limit() -> None:
+    clock = ManualClock()
+    pacing = PersonioPacing(clock=clock, sleep=clock.sleep)
+    stamps = []
+    for _ in range(45):
+        sent = pacing.before("GET", EMPLOYEES)
+        pacing.after("GET", EMPLOYEES, {}, sent)  # answered at once
+        stamps.append(sent)
+    assert most_in_any_window(stamps, 1.0) == 15
+    assert stamps[-1] - stamps[0] == pytest.approx(2.0)  # 45 requests: three bursts of 15
+
+
+def test_an_unanswered_request_stays_counted_and_an_unknown_answer_changes_nothing() -> None:
+    clock = ManualClock()
+    pacing = PersonioPacing(clock=clock, sleep=clock.sleep)
+    sent = [pacing.before("GET", EMPLOYEES) for _ in range(15)]
+    pacing.after("GET", EMPLOYEES, {}, sent[0] + 123.0)  # no such request: ignored
+    pacing.after("GET", f"{BASE}/v1/company/time-offs", {}, sent[0])  # other windows: ignored
+    assert pacing.before("GET", EMPLOYEES) == pytest.approx(sent[0] + 1.0)
 
 
 def test_an_empty_v2_bucket_holds_its_endpoint_from_when_the_request_was_sent() -> None:
