@@ -9,6 +9,10 @@
 - No 429 received while pacing; the no-change re-run sends no write.
 - Write requests per destination record written: one per record plus ``WRITE_CONSTANT`` a run
   (the design's budget, kept).
+- Events (issue 16, ``--events``): the 95th percentile of the latency from a change in Personio to
+  its write in Staffomatic at most ``EVENT_P95_LIMIT_S``; the requests of one event at most
+  ``EVENT_REQUESTS_LIMIT`` at every size, and at the largest size at most
+  ``EVENT_GROWTH_TOLERANCE`` more than at the smallest.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ MEMORY_LIMIT_MB = 150.0
 MEMORY_AT_EMPLOYEES = 10_000
 WRITE_CONSTANT = 5
 """Writes a run may spend beyond one per destination record (the design's "plus a constant")."""
+EVENT_P95_LIMIT_S = 60.0
+EVENT_REQUESTS_LIMIT = PARTIAL_CONSTANT + PARTIAL_PER_CHANGE
+"""An event-driven run is a partial sync of one changed record: the same constant budget."""
+EVENT_GROWTH_TOLERANCE = 2
+"""Requests per event the largest size may spend beyond the smallest (token requests vary with
+timing, not with the company)."""
 
 
 @dataclass
@@ -168,7 +178,34 @@ def budgets_of(sizes: Iterable[Mapping[str, Any]]) -> list[Budget]:
             for r in run["requests"].values()
         )
         budgets.append(at_most(f"{label} 429s received (all runs)", throttled, 0))
-    return budgets
+    return budgets + event_budgets(sizes)
+
+
+def event_budgets(sizes: Iterable[Mapping[str, Any]]) -> list[Budget]:
+    """Latency and requests per event of every size measured with ``--events``."""
+    measured = sorted(
+        ((s["employees"], s["events"]) for s in sizes if s.get("events")), key=lambda m: m[0]
+    )
+    out: list[Budget] = []
+    for employees, events in measured:
+        label = f"[{employees}] events"
+        note = f"{events['changes']} changes, slowest {events['max_latency_s']:.1f} s"
+        out.append(
+            at_most(f"{label}: p95 latency (s)", events["p95_latency_s"], EVENT_P95_LIMIT_S, note)
+        )
+        out.append(
+            at_most(
+                f"{label}: requests per event", events["requests_per_event"], EVENT_REQUESTS_LIMIT
+            )
+        )
+    if len(measured) > 1:
+        (small, first), (large, last) = measured[0], measured[-1]
+        fewest, most = first["requests_per_event"], last["requests_per_event"]
+        note = f"{fewest:.0f} at {small} employees, {most:.0f} at {large}"
+        growth = most - fewest
+        name = "events: requests per event, growth with the company"
+        out.append(at_most(name, growth, EVENT_GROWTH_TOLERANCE, note))
+    return out
 
 
 def budgets_as_json(budgets: Iterable[Budget]) -> list[dict[str, Any]]:

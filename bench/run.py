@@ -22,6 +22,7 @@ from typing import Any
 
 from budgets import budgets_as_json, budgets_of
 from changes import change_personio, change_staffomatic
+from events import measure_events
 from phases import Bench, configs_for
 from pipeline_run import BIN, PIPELINES
 from reporting import machine, report, write
@@ -73,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         help="leave out the scheduled path through Meltano (and its budget)",
     )
     parser.add_argument(
+        "--events",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N changes through the webhook receiver, one at a time (latency, requests)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=HERE, help="where results.json and RESULTS.md go"
     )
     args = parser.parse_args(argv)
@@ -88,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         project = None if args.no_scheduled else meltano_project()
-        sizes = [measure(args, size, project) for size in args.sizes]
+        receiving = (project or meltano_project()) if args.events else None
+        sizes = [measure(args, size, project, receiving) for size in args.sizes]
     except (BenchError, AdminError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 1
@@ -105,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "change_percent": args.change_percent,
             "cooldown_s": args.cooldown,
             "scheduled": not args.no_scheduled,
+            "events": args.events,
         },
         "total_wall_s": round(time.monotonic() - started, 1),
         "sizes": sizes,
@@ -128,8 +138,11 @@ def change(sb: Sandbox, percent: float, batch: int) -> dict[str, dict[str, int]]
     return changed
 
 
-def measure(args: argparse.Namespace, employees: int, project: Path | None) -> dict[str, Any]:
-    """Every phase at one size, on a sandbox and ledger of its own."""
+def measure(
+    args: argparse.Namespace, employees: int, project: Path | None, receiving: Path | None = None
+) -> dict[str, Any]:
+    """Every phase at one size, on a sandbox and ledger of its own (``receiving``: the Meltano
+    project the webhook receiver runs in, for ``--events``)."""
     scale = {
         "employees": employees,
         "absences_per_employee": args.absences_per_employee,
@@ -166,6 +179,10 @@ def measure(args: argparse.Namespace, employees: int, project: Path | None) -> d
                 nothing_changed=False,
                 before_piped=another_batch,
             )
+        events = None
+        if receiving is not None:
+            time.sleep(args.cooldown)
+            events = measure_events(sb, workdir, receiving, args.events)
         sandbox_peak = sb.peak_mb()
     return {
         "employees": employees,
@@ -176,6 +193,7 @@ def measure(args: argparse.Namespace, employees: int, project: Path | None) -> d
         "runs": bench.runs,
         "figures": [asdict(f) for f in bench.figures],
         "scheduled": bench.scheduled,
+        **({"events": events} if events is not None else {}),
     }
 
 

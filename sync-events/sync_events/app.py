@@ -8,11 +8,18 @@ acknowledged and dropped (202); one it needs is stored in the ledger and acknowl
 once: the sync runs later, in the worker. When the ledger cannot store it the answer is 503, so
 Personio delivers it again.
 
+Personio's body carries no event or delivery id; a repeated delivery (a retry after a timeout, a
+duplicate) repeats the same body. So the event is stored under a hash of the body's required
+fields (:func:`delivery_key`) and a repeat is acknowledged (200) without a second row. Two
+events of one record with the same name and the same ``occurred_at`` would also be stored once;
+that is safe: the run reads the record as Personio holds it when the run starts.
+
 Logs name the event and the record id; never a header, a body or the token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -78,6 +85,17 @@ async def read_bounded(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """A hash of the delivery's required fields: equal for a repeated delivery of one event.
+    None without an ``occurred_at`` (the event is then stored every time it comes: never lost)."""
+    occurred = body.get("occurred_at")
+    if not isinstance(occurred, str) or not occurred.strip():
+        return None
+    fields = [str(body.get("company_id")), body.get("event_name"), occurred, body.get("payload")]
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _answer(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"message": message, **extra}, status_code=status)
 
@@ -121,10 +139,14 @@ def create_app(
         record_id = area.record_id(str(name), payload if isinstance(payload, dict) else {})
         if record_id is None:
             return _answer(400, "the payload names no record id")
+        key = delivery_key(body)
         try:
             event_id = await run_in_threadpool(
-                stored.store, ledger, str(name), area.name, record_id
+                lambda: stored.store(ledger, str(name), area.name, record_id, key=key)
             )
+        except stored.Duplicate:
+            logger.info("%s %s delivered again; stored already", name, record_id)
+            return _answer(200, "stored already")
         except SQLAlchemyError as exc:
             logger.error("cannot store %s %s: %s", name, record_id, type(exc).__name__)
             return _answer(503, "cannot store the event now; deliver it again")

@@ -1,6 +1,7 @@
 """The webhook events the receiver (``sync-events``) stored: kept until the sync they drive
 succeeded, so a restart loses none. A row holds the event's name, its area and the id of the
-record it names; never a body, never a token.
+record it names, and the delivery's key (a hash: a delivery Personio repeats is stored once);
+never a body, never a token.
 
 States: ``pending`` (to be synced; ``next_try_at`` says when), ``done`` (its run succeeded),
 ``failed`` (its runs kept failing; the daily full sync reconciles the record).
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sync_ledger.ledger import RUN_LOG_DAYS, Ledger
 from sync_ledger.schema import events
@@ -33,8 +35,16 @@ class StoredEvent:
     next_try_at: datetime
 
 
-def store(ledger: Ledger, event_name: str, area: str, record_id: str) -> int:
-    """Keep one received event (committed when this returns); its row id."""
+class Duplicate(Exception):
+    """An event with this delivery key is stored already (pending, done or failed)."""
+
+
+def store(
+    ledger: Ledger, event_name: str, area: str, record_id: str, *, key: str | None = None
+) -> int:
+    """Keep one received event (committed when this returns); its row id. :class:`Duplicate`
+    when an event with the same ``key`` is stored already (kept while done rows are: longer
+    than Personio retries a delivery)."""
     now = ledger.clock()
     row = {
         "received_at": now,
@@ -44,10 +54,16 @@ def store(ledger: Ledger, event_name: str, area: str, record_id: str) -> int:
         "status": PENDING,
         "attempts": 0,
         "next_try_at": now,
+        "delivery_key": key,
     }
-    with ledger.engine.begin() as conn:
-        key = conn.execute(insert(events).values(**row)).inserted_primary_key
-        return int(key[0]) if key else 0
+    try:
+        with ledger.engine.begin() as conn:
+            made = conn.execute(insert(events).values(**row)).inserted_primary_key
+    except IntegrityError as exc:
+        if key is None:
+            raise
+        raise Duplicate(key) from exc
+    return int(made[0]) if made else 0
 
 
 def present(ledger: Ledger) -> bool:

@@ -152,5 +152,7 @@ events = Table(
     Column("next_try_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     Column("reason", Text),
+    Column("delivery_key", String(64)),  # hash of the delivery's required fields: one row each
     Index("ix_ledger_events_status", "status", "area", "received_at"),
+    Index("ux_ledger_events_delivery", "delivery_key", unique=True),
 )

@@ -40,6 +40,7 @@ TOKEN = "e2e-receiver-token-0123456789abcdef"
 PERIOD = "e2e-webhook-absence"
 PERSON = "1011"  # Katharina: a user in Staffomatic (custom_id) before any sync
 NEW_PERSON = "1099"
+LATE = "e2e-webhook-late-absence"
 
 
 def free_port() -> int:
@@ -112,12 +113,12 @@ def events(sync: Sync) -> dict[str, Any]:
         return stored.summary(ledger)
 
 
-def add_period(sync: Sync, first: int, last: int) -> None:
+def add_period(sync: Sync, first: int, last: int, period_id: str = PERIOD) -> None:
     """An approved whole-day absence of Katharina in Personio (``today + first`` to ``+ last``)."""
     data = state(sync.personio)
     seeded = next(p for p in data["absence_periods"] if p["person"]["id"] == PERSON)
     period = copy.deepcopy(seeded)
-    period.update(id=PERIOD, approval={"status": "APPROVED"}, comment="")
+    period.update(id=period_id, approval={"status": "APPROVED"}, comment="")
     data["absence_periods"].append(period)
     set_days(period, first, last)
     load(sync.personio, data)
@@ -152,10 +153,10 @@ def change_period(sync: Sync, first: int, last: int) -> None:
     load(sync.personio, data)
 
 
-def synced_absence(sync: Sync) -> dict[str, Any] | None:
+def synced_absence(sync: Sync, period_id: str = PERIOD) -> dict[str, Any] | None:
     """The Staffomatic absence linked to the period, or None."""
     with Ledger(sync.ledger_url) as ledger:
-        link = ledger.links("personio", "absence").get(PERIOD)
+        link = ledger.links("personio", "absence").get(period_id)
     if link is None:
         return None
     return next(
@@ -166,6 +167,12 @@ def synced_absence(sync: Sync) -> dict[str, Any] | None:
 def ends_on(absence: dict[str, Any] | None, days: int) -> bool:
     day = (date.today() + timedelta(days=days)).isoformat()
     return absence is not None and str(absence["ends_at"]).startswith(day)
+
+
+def runs(sync: Sync) -> int:
+    """Runs the ledger recorded (one per target run)."""
+    with Ledger(sync.ledger_url) as ledger:
+        return len(ledger.runs())
 
 
 def settled(sync: Sync, done: int) -> bool:
@@ -185,22 +192,31 @@ def test_a_new_hire_and_an_absence_created_changed_and_deleted_in_personio_follo
         assert (user["first_name"], user["last_name"]) == ("Nora", "Neu")
         created = wait_for(lambda: ends_on(synced_absence(sync), 11), 90, "not created")
         assert created
+        wait_for(lambda: settled(sync, 3), 30, "events left pending")
+
+        # from here Personio delivers every event twice: each is stored and synced once
+        with Admin(sync.personio) as admin:
+            admin.variants(webhook_duplicates="every_event")
+        before = runs(sync)
         change_period(sync, 10, 12)
         wait_for(lambda: ends_on(synced_absence(sync), 12), 90, "not changed")
         absence = synced_absence(sync)
         assert absence is not None
         wait_for(lambda: settled(sync, 4), 30, "events left pending")
+        assert runs(sync) == before + 1
+        assert events(sync)["received"] == 4
 
-        # a duplicate and a reordered pair of deliveries: one more run, no write
-        before = writes(sync.staffomatic)
-        received = events(sync)["received"]
+        # a reordered pair (the change before the creation), each delivered twice: one more
+        # run, which reads the period as it is now, and no write
+        before, received = writes(sync.staffomatic), events(sync)["received"]
         with Admin(sync.personio) as admin:
             payload = {"id": PERIOD, "person": {"id": PERSON}}
             admin.emit("absence-period.updated.timerange", payload)
             admin.emit("absence-period.created", payload)
-            admin.emit("absence-period.created", payload)
-        wait_for(lambda: events(sync)["received"] == received + 3, 30, "not delivered")
-        wait_for(lambda: settled(sync, received + 3), 90, "not processed")
+            answers = [d["status"] for d in admin.delivered(timeout=20)[-4:]]
+        assert answers == [200] * 4
+        wait_for(lambda: settled(sync, received + 2), 90, "not processed")
+        assert events(sync)["received"] == received + 2
         assert writes(sync.staffomatic) == before
         assert synced_absence(sync) == absence
 
@@ -211,7 +227,7 @@ def test_a_new_hire_and_an_absence_created_changed_and_deleted_in_personio_follo
             90,
             "not deleted",
         )
-        wait_for(lambda: settled(sync, received + 4), 30, "events left pending")
+        wait_for(lambda: settled(sync, received + 3), 30, "events left pending")
     with Admin(sync.personio) as admin:
         served = admin.counts()
     # the deletion's run (counts restart at each load) read the period by id, listed no periods
@@ -239,8 +255,19 @@ def test_a_restarted_receiver_loses_no_event_and_refuses_strangers(sync: Sync) -
 
         add_period(sync, 20, 21)
         wait_for(lambda: events(sync)["pending"] == 1, 30, "not stored")
-    assert events(sync)["pending"] == 1  # stopped before its run
+    assert events(sync)["pending"] == 1  # stored, stopped before its run
     assert synced_absence(sync) is None
+    with Admin(sync.personio) as admin:  # Personio retries a failed delivery (here soon)
+        admin.deliveries(retry_delays=[10] * 6)
+    add_period(sync, 22, 23, LATE)  # while the receiver is down: delivered after the start
+    before = len(state(sync.staffomatic)["absences"])
     with receiver(sync, port):
         wait_for(lambda: ends_on(synced_absence(sync), 21), 90, "lost across the restart")
-        wait_for(lambda: settled(sync, 1), 30, "events left pending")
+        wait_for(lambda: ends_on(synced_absence(sync, LATE), 23), 90, "undelivered event lost")
+        wait_for(lambda: settled(sync, 2), 30, "events left pending")
+    assert events(sync)["received"] == 2
+    assert len(state(sync.staffomatic)["absences"]) == before + 2  # each period once
+    with Admin(sync.personio) as admin:
+        late = [d for d in admin.deliveries()["deliveries"] if d["payload"]["id"] == LATE]
+    assert late[0]["status"] is None  # refused while down, then retried
+    assert late[-1]["status"] == 200

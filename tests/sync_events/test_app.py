@@ -57,6 +57,38 @@ def test_a_delivery_with_the_token_is_stored_and_acknowledged(
     assert woken == [1]
 
 
+def test_a_repeated_delivery_is_acknowledged_without_a_second_row(
+    client: TestClient, ledger: Ledger, woken: list[int]
+) -> None:
+    assert post(client, body()).status_code == 200
+    assert post(client, body()).status_code == 200  # a duplicate, or a retry after a timeout
+    [event] = stored.pending(ledger)
+    stored.finish(ledger, [event.id])
+    again = post(client, body(payload={"person": {"id": "1011"}, "id": "abs-1"}))
+    assert again.status_code == 200  # the same body, keys in another order: after its run too
+    assert again.json()["message"] == "stored already"
+    assert stored.summary(ledger)["received"] == 1
+    assert woken == [1]
+
+
+def test_events_that_differ_in_name_time_or_record_are_each_stored(
+    client: TestClient, ledger: Ledger
+) -> None:
+    post(client, body())
+    post(client, body("absence-period.updated.timerange"))
+    post(client, body(occurred_at="2026-03-02T09:00:01Z"))
+    post(client, body(payload={"id": "abs-2", "person": {"id": "1011"}}))
+    assert len(stored.pending(ledger)) == 4
+
+
+def test_an_event_without_occurred_at_is_stored_every_time_it_comes(
+    client: TestClient, ledger: Ledger
+) -> None:
+    undated = {k: v for k, v in body().items() if k != "occurred_at"}
+    assert [post(client, undated).status_code for _ in range(2)] == [200, 200]
+    assert len(stored.pending(ledger)) == 2  # no key to tell a repeat: never dropped
+
+
 def test_a_person_event_is_stored_under_employees_with_the_person_id(
     client: TestClient, ledger: Ledger
 ) -> None:
