@@ -14,7 +14,7 @@ $(BIN)/.installed: requirements-dev.txt $(foreach d,$(PRESENT),$(d)/pyproject.to
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	@# the ledger's distribution was called sync-ledger before: drop it so it does not own the command
 	$(BIN)/uv pip uninstall --quiet --python $(BIN)/python sync-ledger
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt $(foreach d,$(PRESENT),-e ./$(d))
 	touch $@
 
 install: $(BIN)/.installed
@@ -26,8 +26,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES) bench tests
 
+# The tests mostly wait on processes and the network: pytest-xdist runs them on WORKERS workers
+# (tests/conftest.py keeps the ones that share a session's state on one worker; WORKERS=0: none).
+WORKERS ?= 3
+
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 test: lint typecheck unit dist
 
