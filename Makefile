@@ -28,8 +28,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES) bench tests
 
+# The tests mostly wait on processes and the network: pytest-xdist runs them on WORKERS workers
+# (tests/conftest.py keeps the ones that share a session's state on one worker; WORKERS=0: none).
+WORKERS ?= 3
+
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 test: lint typecheck unit dist
 

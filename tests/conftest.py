@@ -23,6 +23,31 @@ from sync_ledger.schema import metadata
 
 from tests.pg import throwaway_database
 
+# Meltano and the plugins start as new Python processes hundreds of times in a session: let them
+# keep the bytecode they compile (a machine that sets PYTHONDONTWRITEBYTECODE would have each of
+# them compile Meltano, singer-sdk and SQLAlchemy again, seconds of CPU per process).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+# `make unit` runs the suite on pytest-xdist workers. Tests that share session state run on one
+# worker, in order: the faults suite (test_secrets, its last module, scans the log book of all the
+# others; its fault-free results are computed once) and the e2e Meltano project (installed once);
+# so do modules whose costly module-scoped fixture would otherwise be built once per worker.
+ONE_WORKER: tuple[str, ...] = ("tests/faults/", "tests/e2e/")
+ONE_WORKER += ("tests/dropin/test_install_alone.py", "tests/dropin/test_meltano_add.py")
+ONE_WORKER += ("tests/tap_personio/test_sdk_suite.py", "tests/sandbox/test_contract_personio.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """pytest-xdist's load scheduling, each test on its own but for the ``ONE_WORKER`` groups."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for group in ONE_WORKER if nodeid.startswith(group)), nodeid)
+
+    return OneWorkerGroups(config, log)
+
 
 @pytest.fixture
 def no_sleep() -> list[float]:
