@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync_ledger.lookups import LookupStore
 from vendor_http.staffomatic import PAGE_SIZE
 
 from target_staffomatic import paths, reading
-from target_staffomatic.client import StaffomaticClient
+from target_staffomatic.client import RejectedError, StaffomaticClient
 from target_staffomatic.rules import Lookups
 
 USER_PAGES = "pages GET /users.json?state=all"
@@ -143,12 +144,20 @@ class AbsenceReads:
             self.read_window()
             return
         for aid in wanted:
-            found = reading.read(partial(self.client.get_one, paths.absence_by_id(aid)), refused={})
+            found = reading.read(partial(self._one, aid))
             self.by_id += 1
             self.checked.add(aid)
             if found:
                 self.lk.put_absence(found)
         self._of_users(list(unlinked))
+
+    def _one(self, aid: int) -> dict[str, Any] | None:
+        """One absence by id; None when Staffomatic no longer has it or refuses the read (4xx:
+        left out, as one it no longer has)."""
+        try:
+            return self.client.get_one(paths.absence_by_id(aid))
+        except RejectedError:
+            return None
 
     def _of_users(self, unlinked: list[tuple[int, date, date]]) -> None:
         """One read of the absences of these users from the earliest first day to the day

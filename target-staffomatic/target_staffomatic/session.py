@@ -49,6 +49,9 @@ logger = logging.getLogger("target_staffomatic")
 TARGET = "target-staffomatic"
 __all__ = ["TARGET", "Session", "StopRun"]
 
+BATCH = 100
+"""Absences that waited for their employee are planned and sent this many at a time (as the
+sinks' batches), so a run holds the plans and answers of one batch, not of every such absence."""
 Ready = tuple[AbsenceIn, int | None, int | None]
 """An absence with its employee's Staffomatic user and location (None: not linked)."""
 
@@ -230,8 +233,10 @@ class Session:
     def finish_absences(self) -> None:
         """At the end of input: the absences that waited for their employee."""
         waiting, self.deferred = self.deferred, []
-        if waiting and self.absences_enabled:
-            self._plan_absences(self._with_users(waiting))
+        if not self.absences_enabled:
+            return
+        for first in range(0, len(waiting), BATCH):  # a batch at a time, as they arrived
+            self._plan_absences(self._with_users(waiting[first : first + BATCH]))
 
     def user_of(self, person_id: str) -> tuple[int | None, int | None]:
         """The Staffomatic user and location of a Personio employee (ledger, else custom_id)."""
