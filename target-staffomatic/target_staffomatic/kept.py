@@ -4,7 +4,8 @@ Staffomatic documents HTTP caching (an ``ETag`` on each answer, ``304 Not Modifi
 that sends it back). The look-ups that rarely change (locations, departments, absence types, the
 account's time zone) are kept in the ledger (:class:`sync_ledger.lookups.LookupStore`), each page
 with its ``ETag`` and cut to the fields the rules use; a run sends the same requests as before,
-but an unchanged page answers 304 without a body and the kept copy is used. Users are never kept
+but an unchanged page answers 304 without a body and the kept copy is used. The fields kept are
+part of the key, so a release that keeps other fields reads the page afresh. Users are never kept
 here (they are personal data).
 """
 
@@ -22,7 +23,7 @@ from target_staffomatic import paths
 from target_staffomatic.client import AuthError, RejectedError, StaffomaticClient
 from target_staffomatic.reading import read
 from target_staffomatic.rules import Lookups
-from target_staffomatic.rules.lookups import cut
+from target_staffomatic.rules.lookups import KEPT, cut
 
 
 def _fresh(
@@ -51,7 +52,7 @@ def kept_list(
     while True:
         batch = _fresh(
             store,
-            f"GET {path} page {page}",
+            f"GET {path} page {page} keeping {','.join(sorted(KEPT[kind]))}",
             partial(client.revalidate_page, path, page, None),
             lambda records: [cut(kind, r) for r in records],
         )
@@ -89,7 +90,8 @@ def time_zone(client: StaffomaticClient, store: LookupStore) -> str | None:
             ) from None
 
     keep = ("time_zone",)
-    account = _fresh(store, f"GET {paths.ACCOUNT}", ask, lambda r: _only(r, keep))
+    what = f"GET {paths.ACCOUNT} keeping {','.join(keep)}"
+    account = _fresh(store, what, ask, lambda r: _only(r, keep))
     zone = account.get("time_zone") if isinstance(account, dict) else None
     return str(zone) if zone else None
 
