@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 VERSION_TABLE = "ledger_schema_version"
-HEAD = "0006"
+HEAD = "0007"
 """The newest revision in ``migrations/versions`` (a test holds the two equal). A ledger already
 at it, or a new one, is opened without loading Alembic at all (about 11 MB of memory per run)."""
 BASELINE = "0001"

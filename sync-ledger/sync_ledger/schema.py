@@ -156,3 +156,13 @@ events = Table(
     Index("ix_ledger_events_status", "status", "area", "received_at"),
     Index("ux_ledger_events_delivery", "delivery_key", unique=True),
 )
+
+lookups = Table(
+    "ledger_lookups",
+    metadata,
+    Column("key", String(64), primary_key=True),  # a hash of the destination and the request
+    Column("what", String(255), nullable=False),  # the request's path and page, for a person
+    Column("etag", String(255)),  # the validator the vendor sent (None: a remembered count)
+    Column("body", JSON(none_as_null=True)),  # look-ups only (never users), cut to what is used
+    Column("updated_at", UTCDateTime, nullable=False),
+)

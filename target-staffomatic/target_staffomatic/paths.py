@@ -50,3 +50,8 @@ def absence(location_id: int | None) -> str:
 def absence_by_id(absence_id: str | int) -> str:
     """One absence read by its id (a linked one outside the loaded window)."""
     return f"/absences/{absence_id}.json"
+
+
+def user_by_id(user_id: str | int) -> str:
+    """One user read by its id (a linked one, in a run that reads only what its records need)."""
+    return f"/users/{user_id}.json"

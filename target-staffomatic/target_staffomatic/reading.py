@@ -1,13 +1,15 @@
-"""What a run reads from Staffomatic: the account, the look-ups, the absences of the window.
+"""What a run reads from Staffomatic: the account, the look-ups, absences by date range.
 
-Everything is read in pages, once per run (linked absences outside the window one by one). A
-failed read stops the run with one sentence (:class:`StopRun`).
+Lists are read a page at a time, and each record is kept cut to the fields the rules use (see
+:class:`~target_staffomatic.rules.Lookups`). Users and absences are read as the records need them
+(:mod:`target_staffomatic.on_demand`). A failed read stops the run with one sentence
+(:class:`StopRun`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,43 +39,16 @@ def read(call: Callable[[], T], *, refused: T | None = None) -> T:
         raise StopRun(f"Reading from Staffomatic failed: {exc}") from None
 
 
-def account(client: StaffomaticClient) -> dict[str, Any]:
-    """The account record; an unknown account (404) is named with the setting to fix."""
-
-    def get() -> Any:
-        try:
-            return client.get(paths.ACCOUNT)
-        except RejectedError as exc:
-            if exc.status != 404:
-                raise
-            raise AuthError(
-                f"Staffomatic has no account '{client.account}' (HTTP 404): set the account "
-                "setting to your Staffomatic subdomain, e.g. acme for acme.staffomaticapp.com."
-            ) from None
-
-    return read(get) or {}
-
-
-def lookups(client: StaffomaticClient) -> Lookups:
-    """Locations, their departments and absence types, and every user."""
-    locations = read(partial(client.get_all, paths.LOCATIONS))
-    departments: list[dict[str, Any]] = []
-    types: list[dict[str, Any]] = []
-    for loc in locations:
-        departments += read(partial(client.get_all, paths.departments(int(loc["id"]))))
-        types += read(partial(client.get_all, paths.absence_types(int(loc["id"]))))
-    users = read(partial(client.get_all, paths.USERS, {"state": "all"}))
-    return Lookups(users, locations, departments, types)
-
-
-def window_absences(
-    client: StaffomaticClient, lk: Lookups, window: tuple[date, date], zone: ZoneInfo
-) -> None:
-    """Read the absences of the window once (for recovery when the ledger is lost)."""
-    if lk.absences is not None:
-        return
-    lk.set_absences(_absences_between(client, window[0], window[1] + timedelta(days=1), zone))
-    lk.absence_window = window
+def each_page(
+    client: StaffomaticClient, path: str, params: dict[str, Any] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages of a list one at a time (a failed read stops the run, as :func:`read`)."""
+    pages = client.pages(path, params)
+    while True:
+        page = read(lambda: next(pages, None))
+        if page is None:
+            return
+        yield page
 
 
 def absences_starting_before(
@@ -87,21 +62,26 @@ def absences_starting_before(
     first = min(starts, default=None)
     if loaded is None or first is None or first >= loaded[0]:
         return
-    for absence in _absences_between(client, first, loaded[0], zone):
-        lk.put_absence(absence)
+    for page in absence_pages(client, first, loaded[0], zone):
+        for absence in page:
+            lk.put_absence(absence)
     lk.absence_window = (first, loaded[1])
 
 
-def _absences_between(
-    client: StaffomaticClient, first: date, until: date, zone: ZoneInfo
-) -> list[dict[str, Any]]:
+def absence_pages(
+    client: StaffomaticClient,
+    first: date,
+    until: date,
+    zone: ZoneInfo,
+    params: dict[str, Any] | None = None,
+) -> Iterator[list[dict[str, Any]]]:
     """Staffomatic's absences read with ``from`` at the start of ``first`` and ``until`` at
-    the start of ``until`` (local midnights)."""
-    params = {
+    the start of ``until`` (local midnights), a page at a time."""
+    window = {
         "from": datetime.combine(first, datetime.min.time(), zone).isoformat(),
         "until": datetime.combine(until, datetime.min.time(), zone).isoformat(),
     }
-    return read(lambda: client.get_all(paths.ABSENCES, params))
+    return each_page(client, paths.ABSENCES, {**window, **(params or {})})
 
 
 def absences_outside_window(

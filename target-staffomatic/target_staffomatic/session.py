@@ -19,11 +19,13 @@ from sync_ledger.engine import Plan
 from sync_ledger.engine.apply import Applier, stop_error
 from sync_ledger.engine.confirm import confirmed
 from sync_ledger.engine.record import Recorder
+from sync_ledger.lookups import LookupStore
 from sync_ledger.targets import text_problem
 
-from target_staffomatic import reading
+from target_staffomatic import kept, reading
 from target_staffomatic.client import StaffomaticClient
 from target_staffomatic.destination import StaffomaticDestination
+from target_staffomatic.on_demand import AbsenceReads, UserReads
 from target_staffomatic.rules import (
     ABSENCE,
     EMPLOYEE,
@@ -39,6 +41,7 @@ from target_staffomatic.rules import (
     plan_vanished,
     read_absence,
 )
+from target_staffomatic.rules.absences import REMOVED_STATUSES
 from target_staffomatic.settings import Settings, StopRun
 from target_staffomatic.source import NO_CREDENTIALS, PersonioSource
 
@@ -46,6 +49,9 @@ logger = logging.getLogger("target_staffomatic")
 TARGET = "target-staffomatic"
 __all__ = ["TARGET", "Session", "StopRun"]
 
+BATCH = 100
+"""Absences that waited for their employee are planned and sent this many at a time (as the
+sinks' batches), so a run holds the plans and answers of one batch, not of every such absence."""
 Ready = tuple[AbsenceIn, int | None, int | None]
 """An absence with its employee's Staffomatic user and location (None: not linked)."""
 
@@ -77,7 +83,8 @@ class Session:
         self.users_claimed: dict[int, str] = {}
         self.absences_ignored_logged = False
 
-        zone_name = settings.time_zone or reading.account(client).get("time_zone") or "UTC"
+        store = LookupStore(ledger, f"{TARGET}|{settings.base_url}|{settings.account}")
+        zone_name = settings.time_zone or kept.time_zone(client, store) or "UTC"
         self.zone = Settings.zone(str(zone_name))
         self.today = (now or datetime.now(self.zone)).astimezone(self.zone).date()
         self.window = (
@@ -87,7 +94,7 @@ class Session:
         self.rules = settings.rules(self.zone, self.today)
         self.source = PersonioSource.of(settings)
         """Personio, read to confirm deletions of absences that vanished (None: no credential)."""
-        self.lookups = reading.lookups(client)
+        self.lookups = kept.lookups(client, store)
         run = ledger.start_run(
             TARGET,
             dry_run=self.dry_run,
@@ -102,6 +109,11 @@ class Session:
             name="staffomatic-",
             journal=run,
         )
+        self.users = UserReads(client, self.lookups, store, len(self.links(EMPLOYEE)))
+        """Users, read as the records need them (by id, or the list when that is cheaper)."""
+        self.absence_reads = AbsenceReads(
+            client, self.lookups, store, self.window, self.zone, len(self.links(ABSENCE))
+        )
         for retry in ledger.give_up_expired(settings.retry_days, system=SYSTEM):
             self.recorder.notes.append(
                 f"gave up retrying {retry.entity} {retry.source_id} after "
@@ -115,6 +127,12 @@ class Session:
 
     def sync_employees(self, records: Iterable[Mapping[str, Any]]) -> None:
         links = self.links(EMPLOYEE)
+        records = list(records)
+        found = [links.get(str(record["id"])) for record in records]
+        self.users.need(
+            (_int(link.dest_id) for link in found if link is not None),
+            unlinked=any(link is None for link in found),
+        )
         vacation_ids = [
             tid
             for tid, kind in self.personio_types.items()
@@ -159,16 +177,14 @@ class Session:
     def note_absence_type(self, record: Mapping[str, Any]) -> None:
         self.personio_types[str(record["id"])] = dict(record)
 
-    def ensure_absences_loaded(self) -> None:
-        reading.window_absences(self.client, self.lookups, self.window, self.zone)
-
     def sync_absences(self, records: Iterable[Mapping[str, Any]], *, final: bool = False) -> None:
         """Plan and apply absences; ones whose employee is not linked yet wait for the end."""
         if not self.absences_enabled:
             return
-        self.ensure_absences_loaded()
+        if self.seen_absences is not None:  # a complete window read: the whole window is read
+            self.absence_reads.read_window()
         names = {tid: str(t.get("name") or "") for tid, t in self.personio_types.items()}
-        ready: list[Ready] = []
+        valid: list[AbsenceIn] = []
         for record in records:
             sid = str(record.get("id"))
             if self.seen_absences is not None:
@@ -186,12 +202,24 @@ class Session:
             except ValueError as exc:
                 self.recorder.record(Plan(ABSENCE, sid, outcome="skip", reason=str(exc)))
                 continue
-            user, location = self.user_of(absence.person_id)
+            valid.append(absence)
+        ready: list[Ready] = []
+        for absence, user, location in self._with_users(valid):
             if user is None and not final:
                 self.deferred.append(absence)
                 continue
             ready.append((absence, user, location))
         self._plan_absences(ready)
+
+    def _with_users(self, absences: list[AbsenceIn]) -> list[Ready]:
+        """Each absence with its employee's user and location; the users are read first (by
+        id, and the list when an employee has no link: its user is found by ``custom_id``)."""
+        links = self.links(EMPLOYEE)
+        self.users.need(
+            (_int(links[a.person_id].dest_id) for a in absences if a.person_id in links),
+            unlinked=any(a.person_id not in links for a in absences),
+        )
+        return [(a, *self.user_of(a.person_id)) for a in absences]
 
     def skip_unreadable(self, entity: str, record: Mapping[str, Any], reason: str) -> None:
         """A record the SDK could not read (no key, not matching its schema): logged and
@@ -205,8 +233,10 @@ class Session:
     def finish_absences(self) -> None:
         """At the end of input: the absences that waited for their employee."""
         waiting, self.deferred = self.deferred, []
-        if waiting and self.absences_enabled:
-            self._plan_absences([(a, *self.user_of(a.person_id)) for a in waiting])
+        if not self.absences_enabled:
+            return
+        for first in range(0, len(waiting), BATCH):  # a batch at a time, as they arrived
+            self._plan_absences(self._with_users(waiting[first : first + BATCH]))
 
     def user_of(self, person_id: str) -> tuple[int | None, int | None]:
         """The Staffomatic user and location of a Personio employee (ledger, else custom_id)."""
@@ -226,8 +256,13 @@ class Session:
         if not items:
             return
         links = self.links(ABSENCE)
-        reading.absences_outside_window(
-            self.client, self.lookups, [links.get(a.id) for a, _, _ in items], self.window
+        self._read_absences(
+            [links[a.id] for a, _, _ in items if a.id in links],
+            [
+                (user, a.start, a.end)
+                for a, user, _ in items
+                if a.id not in links and user is not None and a.status not in REMOVED_STATUSES
+            ],
         )
         unlinked = (a.start for a, _, _ in items if a.id not in links)
         reading.absences_starting_before(self.client, self.lookups, unlinked, self.zone)
@@ -244,12 +279,20 @@ class Session:
             plans.append(plan)
         self.apply(plans)
 
+    def _read_absences(self, linked: list[Link], unlinked: list[tuple[int, Any, Any]]) -> None:
+        """The Staffomatic absences these plans need: the linked ones (by id, or in the window),
+        and the absences of the unlinked ones' users around their dates."""
+        ids = [d for d in (_int(link.dest_id) for link in linked) if d is not None and d > 0]
+        self.absence_reads.need(ids, unlinked)
+        if self.absence_reads.window_loaded:
+            reading.absences_outside_window(self.client, self.lookups, linked, self.window)
+
     def activate_version_complete(self) -> None:
         """The window was read completely: delete linked absences whose source vanished."""
         if self.seen_absences is None or not self.absences_enabled:
             return
         seen, self.seen_absences = self.seen_absences, None
-        self.ensure_absences_loaded()
+        self.absence_reads.read_window()
         self.apply(plan_vanished(self.links(ABSENCE), seen, self.window, self.lookups))
 
     def source_gone(self, entity: str, sid: str) -> None:
@@ -269,8 +312,7 @@ class Session:
                 Plan(ABSENCE, sid, outcome="unchanged", reason="gone from Personio, never synced")
             )
             return
-        self.ensure_absences_loaded()
-        reading.absences_outside_window(self.client, self.lookups, [link], self.window)
+        self._read_absences([link], [])
         self.apply([plan_gone(sid, link, self.lookups, "deleted in Personio (read by id)")])
 
     # ---- applying -----------------------------------------------------------------------------

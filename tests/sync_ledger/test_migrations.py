@@ -92,6 +92,7 @@ def test_a_ledger_of_the_first_release_is_stamped_and_upgraded_keeping_its_rows(
         conn.execute(text("DROP TABLE ledger_locks"))
         conn.execute(text("DROP TABLE ledger_intents"))
         conn.execute(text("DROP TABLE ledger_events"))
+        conn.execute(text("DROP TABLE ledger_lookups"))
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     engine.dispose()
     with Ledger(ledger_url) as ledger:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -167,7 +167,20 @@ class StaffomaticClient:
         json: Any = None,
     ) -> Any:
         """Send one request with pacing and retries; returns the decoded JSON body (or None)."""
+        return self._judge(method, path, self._send(method, path, params=params, json=json))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        extra: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request with pacing and retries; the answer, or the error that ends it."""
         headers = {"Content-Type": staffomatic.JSON_CONTENT_TYPE} if json is not None else {}
+        headers |= extra or {}
 
         def send() -> httpx.Response:
             with self.pacer.slot():
@@ -204,7 +217,7 @@ class StaffomaticClient:
                 f"{exc.attempts} attempts (last: {last}): check base_url and the network, "
                 "then run again."
             ) from None
-        return self._judge(method, path, response)
+        return response
 
     def _judge(self, method: str, path: str, response: httpx.Response) -> Any:
         """The decoded body of a success, else the error for the answer."""
@@ -252,18 +265,61 @@ class StaffomaticClient:
 
     def get_all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every record of a list endpoint: pages of ``PAGE_SIZE`` until a short or empty page."""
-        found: list[dict[str, Any]] = []
+        return [record for batch in self.pages(path, params) for record in batch]
+
+    def pages(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list endpoint one at a time (``PAGE_SIZE`` records each, until a short
+        or empty page), so a caller keeps only what it needs of each."""
         page = 1
         while True:
-            batch = self.request(
-                "GET", path, params={**(params or {}), "page": page, "per_page": PAGE_SIZE}
-            )
-            if not isinstance(batch, list):
-                raise UnreachableError(
-                    f"Staffomatic answered GET {path} with something other than a list: check "
-                    "base_url (it must end in /v3)."
-                )
-            found.extend(batch)
+            batch = self.request("GET", path, params=_paged(params, page))
+            yield _as_list(path, batch)
             if len(batch) < PAGE_SIZE:
-                return found
+                return
             page += 1
+
+    def revalidate(
+        self, path: str, params: dict[str, Any] | None = None, etag: str | None = None
+    ) -> Revalidated:
+        """One GET sent with ``If-None-Match: etag`` (Staffomatic's documented HTTP caching):
+        ``not_modified`` when it answers 304 (the caller's copy is current), else the body and
+        its new ``ETag``."""
+        extra = {"If-None-Match": etag} if etag else None
+        response = self._send("GET", path, params=params, extra=extra)
+        if response.status_code == 304 and etag:
+            return Revalidated(etag, None, not_modified=True)
+        body = self._judge("GET", path, response)
+        return Revalidated(response.headers.get("ETag"), body, not_modified=False)
+
+    def revalidate_page(
+        self, path: str, page: int, params: dict[str, Any] | None = None, etag: str | None = None
+    ) -> Revalidated:
+        """:meth:`revalidate` of one page of a list endpoint (a list body, checked)."""
+        found = self.revalidate(path, _paged(params, page), etag)
+        if not found.not_modified:
+            _as_list(path, found.body)
+        return found
+
+
+@dataclass(frozen=True)
+class Revalidated:
+    """The answer to a conditional GET: the ``ETag`` and body, or ``not_modified`` (304)."""
+
+    etag: str | None
+    body: Any
+    not_modified: bool
+
+
+def _paged(params: dict[str, Any] | None, page: int) -> dict[str, Any]:
+    return {**(params or {}), "page": page, "per_page": PAGE_SIZE}
+
+
+def _as_list(path: str, batch: Any) -> list[dict[str, Any]]:
+    if not isinstance(batch, list):
+        raise UnreachableError(
+            f"Staffomatic answered GET {path} with something other than a list: check "
+            "base_url (it must end in /v3)."
+        )
+    return batch

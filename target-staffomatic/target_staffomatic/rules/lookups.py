@@ -4,6 +4,9 @@
 absence types and the absences of the window. Only documented fields are read: a user's locations
 come from the locations' and departments' ``user_ids``, its ``department_ids`` and the location
 it was created in.
+
+Each record is kept cut to the fields the rules use (:data:`KEPT`), so what a run holds grows
+with the number of ids, not with everything Staffomatic returns for a user or an absence.
 """
 
 from __future__ import annotations
@@ -16,6 +19,35 @@ from typing import Any
 from vendor_http.timeutil import datetime_of
 
 from target_staffomatic.rules.base import ABSENCE, ABSENCE_TYPE, EMPLOYEE, norm
+from target_staffomatic.rules.user_fields import USER_FIELDS
+
+KEPT: dict[str, frozenset[str]] = {
+    "users": frozenset(
+        (
+            "id",
+            "custom_id",
+            "email",
+            "first_name",
+            "last_name",
+            "department_ids",
+            "locked_at",
+            *(f.name for f in USER_FIELDS),
+        )
+    ),
+    "absences": frozenset(
+        ("id", "applicant_id", "absence_type_id", "starts_at", "ends_at", "state", "location_id")
+    ),
+    "locations": frozenset(("id", "name", "user_ids")),
+    "departments": frozenset(("id", "name", "location_id", "user_ids")),
+    "absence_types": frozenset(("id", "name", "location_id")),
+}
+"""The fields of each Staffomatic record the rules read; the rest is not kept."""
+
+
+def cut(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with only the fields of :data:`KEPT` ``[kind]``."""
+    kept = KEPT[kind]
+    return {key: value for key, value in record.items() if key in kept}
 
 
 class Lookups:
@@ -30,8 +62,8 @@ class Lookups:
         absences: Iterable[dict[str, Any]] | None = None,
     ) -> None:
         self.users: dict[int, dict[str, Any]] = {}
-        self.locations = {int(loc["id"]): loc for loc in locations}
-        self.departments = {int(d["id"]): d for d in departments}
+        self.locations = {int(loc["id"]): cut("locations", loc) for loc in locations}
+        self.departments = {int(d["id"]): cut("departments", d) for d in departments}
         self.absence_types: dict[int, dict[str, Any]] = {}
         self.absences: dict[int, dict[str, Any]] | None = None
         self.by_custom_id: dict[str, set[int]] = defaultdict(set)
@@ -68,6 +100,7 @@ class Lookups:
 
     def put_user(self, user: dict[str, Any], location_id: int | None = None) -> None:
         """Add or replace a user (as read, or as returned by a write) in every index."""
+        user = cut("users", user)
         uid = int(user["id"])
         old = self.users.get(uid)
         if old is not None:
@@ -97,6 +130,7 @@ class Lookups:
     # absence types and absences -------------------------------------------------------------
 
     def put_absence_type(self, absence_type: dict[str, Any]) -> None:
+        absence_type = cut("absence_types", absence_type)
         tid = int(absence_type["id"])
         self.absence_types[tid] = absence_type
         lid = absence_type.get("location_id")
@@ -112,6 +146,7 @@ class Lookups:
     def put_absence(self, absence: dict[str, Any]) -> None:
         if self.absences is None:
             self.absences = {}
+        absence = cut("absences", absence)
         aid = int(absence["id"])
         self.absences[aid] = absence
         self.absence_by_key.setdefault(absence_key(absence), aid)
