@@ -17,6 +17,7 @@ Only ids and e-mail addresses are kept, never the rest of an employee's record.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -48,13 +49,20 @@ class PeopleReads:
         """Personio id -> e-mail of every person read one by one (or on the first page)."""
         self.settled: set[str] = set()
         """Staffomatic user ids whose people have been read."""
+        self.first_page: dict[str, str] = {}
+        """Personio id -> e-mail of the people on the first page of the list."""
         self.last_page: int | None = None
         """The last page of the employee list (from 0), once its first page was read."""
 
     def whole(self) -> People:
-        """Every employee of the list (read once)."""
+        """Every employee of the list (read once; its first page is not read twice)."""
         if self.complete is None:
-            self.complete = People(self.users, self._client().employees())
+            if self.first_page:
+                rest = self._client().employees(start=EMPLOYEES_PAGE)
+                first = ({"id": k, "email": v} for k, v in self.first_page.items())
+                self.complete = People(self.users, itertools.chain(first, rest))
+            else:
+                self.complete = People(self.users, self._client().employees())
             self.logger.info("Loaded %d Personio employees.", len(self.complete.ids))
         return self.complete
 
@@ -90,6 +98,7 @@ class PeopleReads:
             self.logger.info("Loaded %d Personio employees.", len(self.complete.ids))
             return
         self._keep(rows)
+        self.first_page = dict(self.emails)
 
     def _read_for(self, custom_id: str, email: str) -> None:
         """The person a user's ``custom_id`` names, else every person with the user's e-mail."""

@@ -206,9 +206,10 @@ class PersonioClient:
 
     # ---- reading -------------------------------------------------------------------------------
 
-    def employees(self) -> Iterator[dict[str, Any]]:
-        """Every employee of the v1 list (pages of 100), attributes unwrapped to plain values."""
-        offset = 0
+    def employees(self, start: int = 0) -> Iterator[dict[str, Any]]:
+        """Every employee of the v1 list (pages of 100), attributes unwrapped to plain values;
+        ``start``: the offset of the first (a multiple of 100, to skip pages read before)."""
+        offset = start
         while True:
             rows, last_page = self.employees_page(offset)
             yield from rows
