@@ -12,12 +12,15 @@ from tap_staffomatic.tap import TapStaffomatic
 
 from tests.tap_staffomatic.conftest import Run
 
-TIMERS_PIPELINE = {  # meltano.yml's tap-staffomatic--timers
+Selection = dict[str, tuple[str, ...] | None]
+"""Stream -> its selected fields (None: all of them)."""
+
+TIMERS_PIPELINE: Selection = {  # meltano.yml's tap-staffomatic--timers
     "account": ("id", "time_zone"),
     "users": ("id", "custom_id", "email"),
     "work_timers": None,
 }
-ABSENCES_PIPELINE = {  # meltano.yml's tap-staffomatic--absences
+ABSENCES_PIPELINE: Selection = {  # meltano.yml's tap-staffomatic--absences
     "account": ("id", "time_zone"),
     "users": ("id", "custom_id", "email"),
     "absence_types": None,
@@ -25,7 +28,7 @@ ABSENCES_PIPELINE = {  # meltano.yml's tap-staffomatic--absences
 }
 
 
-def catalog_of(config: dict[str, Any], selection: dict[str, tuple[str, ...] | None]) -> dict:
+def catalog_of(config: dict[str, Any], selection: Selection) -> dict:
     """The tap's catalog with the streams (all fields, or the named ones) selected, as Meltano
     writes it from a ``select:`` list."""
     catalog = TapStaffomatic(config=dict(config), parse_env_config=False).catalog_dict
@@ -40,7 +43,7 @@ def catalog_of(config: dict[str, Any], selection: dict[str, tuple[str, ...] | No
 
 
 def sync_with(
-    config: dict[str, Any], staffomatic: Admin, selection: dict[str, tuple[str, ...] | None]
+    config: dict[str, Any], staffomatic: Admin, selection: Selection
 ) -> tuple[Run, dict[str, int]]:
     """One run with that selection: its messages and the requests it sent, by endpoint."""
     tap = TapStaffomatic(
