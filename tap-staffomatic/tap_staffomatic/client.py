@@ -276,15 +276,20 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
             )
             response = send(request, None)
             records = self._json(response)
-            if not isinstance(records, list):
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                 raise StaffomaticError(
-                    f"Staffomatic sent an unexpected body for {path}: check that `base_url` "
-                    "is the Staffomatic API address ending in /v3."
+                    f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
+                    "check that `base_url` is the Staffomatic API address ending in /v3."
                 )
             if not records:
                 break
             yield from records
             paginator.advance(response)
+
+    def selects(self, field: str) -> bool:
+        """Whether the catalog selects this field of the stream (a look-up only it needs is
+        not read otherwise)."""
+        return bool(self.mask.get(("properties", field), True))
 
     def lookup(self, path: str) -> list[dict[str, Any]]:
         """A small collection (locations, departments, types), read once per run and shared."""

@@ -26,7 +26,17 @@ class AccountStream(StaffomaticStream):
     schema = schemas.ACCOUNT.to_dict()
 
 
-class LocationsStream(StaffomaticStream):
+class LookupStream(StaffomaticStream):
+    """A small collection other streams look things up in: read once per run, whether the
+    stream itself or a look-up asks first."""
+
+    @override
+    def request_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        path = (self.path or "").format(**(context or {}))
+        yield from (dict(record) for record in self.lookup(path))
+
+
+class LocationsStream(LookupStream):
     name = "locations"
     path = "/locations.json"
     schema = schemas.LOCATIONS.to_dict()
@@ -36,7 +46,7 @@ class LocationsStream(StaffomaticStream):
         return {"location_id": record["id"]}
 
 
-class DepartmentsStream(StaffomaticStream):
+class DepartmentsStream(LookupStream):
     """Departments of every location (one request per location)."""
 
     name = "departments"
@@ -46,7 +56,7 @@ class DepartmentsStream(StaffomaticStream):
     schema = schemas.DEPARTMENTS.to_dict()
 
 
-class AbsenceTypesStream(StaffomaticStream):
+class AbsenceTypesStream(LookupStream):
     """Absence types of every location: Staffomatic keeps them per location."""
 
     name = "absence_types"
@@ -87,6 +97,8 @@ class UsersStream(StaffomaticStream):
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
+        if not self.selects("location_ids"):
+            return super().post_process(row, context)  # no look-up for a field left out
         users, departments = self.memberships
         locations = set(users.get(row["id"], ()))
         locations.update(
@@ -195,7 +207,8 @@ class AbsencesStream(WindowStream):
         self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
         row.setdefault("user_id", row.get("applicant_id"))
-        row["absence_type_name"] = self.type_names.get(row.get("absence_type_id") or 0)
+        if self.selects("absence_type_name"):  # no look-up for a field left out
+            row["absence_type_name"] = self.type_names.get(row.get("absence_type_id") or 0)
         return super().post_process(row, context)
 
 

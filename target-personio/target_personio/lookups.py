@@ -2,6 +2,10 @@
 time zone) and what is read from Personio at most once per run, on first need (employees,
 absence types, and the periods no link names, for linking instead of creating again).
 
+Employees and attendance periods can also be read for some people only (a batch of changes):
+:mod:`target_personio.people_reads` reads the people of some users, and :meth:`Lookups.found`
+the periods of some people (``person.id``, documented as a comma list), each person once.
+
 The rules (:mod:`target_personio.rules`) receive them as plain data and callables; all reading
 happens here.
 """
@@ -9,14 +13,20 @@ happens here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from target_personio import mapping
 from target_personio.client import ATTENDANCE, PersonioClient, RunStopped
+from target_personio.people_reads import PeopleReads
 from target_personio.rules import AbsenceTypes, People
 from target_personio.rules.common import Found, Key
+
+PEOPLE_PER_READ = 50
+"""People named in one ``person.id`` filter of a period read (a comma list)."""
+
+ReadAs = tuple[str, tuple[tuple[str, Any], ...]]
 
 
 class Lookups:
@@ -40,9 +50,11 @@ class Lookups:
         """Staffomatic absence type id -> name, from the ``absence_types`` stream."""
         self.account_time_zone: str | None = None
         self._zone: ZoneInfo | None = None
-        self._people: People | None = None
+        self._people = PeopleReads(client, self.users, logger)
         self._types: AbsenceTypes | None = None
-        self._found: dict[tuple[str, tuple[tuple[str, Any], ...]], dict[Key, list[str]]] = {}
+        self._found: dict[ReadAs, dict[Key, list[str]]] = {}
+        self._covered: dict[ReadAs, set[str] | None] = {}
+        """The people whose periods were read, per read; None: everybody's."""
         self._taken: dict[str, set[str]] = {}
 
     def add_user(self, record: Mapping[str, Any]) -> None:
@@ -72,11 +84,12 @@ class Lookups:
     @property
     def people(self) -> People:
         """Staffomatic users and Personio employees (the employees are read once)."""
-        if self._people is None:
-            employees = list(self._client().employees())
-            self._people = People(self.users, employees)
-            self.logger.info("Loaded %d Personio employees.", len(self._people.ids))
-        return self._people
+        return self._people.whole()
+
+    def people_for(self, user_ids: Iterable[Any]) -> People:
+        """Staffomatic users and the Personio people of these users (and of those before):
+        read one by one, or the whole list when that takes fewer requests."""
+        return self._people.of(user_ids)
 
     @property
     def absence_types(self) -> AbsenceTypes:
@@ -87,29 +100,56 @@ class Lookups:
         return self._types
 
     def found(
-        self, kind: str, params: dict[str, Any], linked: Callable[[], Iterable[str]]
+        self,
+        kind: str,
+        params: dict[str, Any],
+        linked: Callable[[], Iterable[str]],
+        people: Collection[str] | None = None,
     ) -> Found:
         """Personio periods of ``kind`` by match key, without those a link names or a plan
-        took: read on the first call, once per run and filters."""
+        took: read on the first call, once per run and filters; with ``people``, only those
+        people's periods (each person once per run and filters)."""
         read_as = (kind, tuple(sorted(params.items())))
 
         def index() -> Mapping[Key, Sequence[str]]:
-            if read_as not in self._found:
-                skip = set(linked()) | self._taken.get(kind, set())
-                found: dict[Key, list[str]] = {}
-                for item in self._client().periods(kind, params):
-                    if str(item.get("id")) in skip:
-                        continue
-                    key = (
-                        mapping.personio_attendance_key(item)
-                        if kind == ATTENDANCE
-                        else mapping.absence_key(item)
-                    )
-                    found.setdefault(key, []).append(str(item.get("id")))
-                self._found[read_as] = found
-            return self._found[read_as]
+            covered = self._covered.get(read_as, set())
+            if covered is None:
+                return self._found[read_as]
+            if people is None:
+                self._found[read_as] = {}
+                self._add(read_as, self._client().periods(kind, params), linked)
+                self._covered[read_as] = None
+                return self._found[read_as]
+            found = self._found.setdefault(read_as, {})
+            new = sorted(set(people) - covered)
+            for start in range(0, len(new), PEOPLE_PER_READ):
+                chunk = ",".join(new[start : start + PEOPLE_PER_READ])
+                self._add(
+                    read_as, self._client().periods(kind, {**params, "person.id": chunk}), linked
+                )
+            self._covered[read_as] = covered | set(new)
+            return found
 
         return index
+
+    def _add(
+        self,
+        read_as: ReadAs,
+        items: Iterable[dict[str, Any]],
+        linked: Callable[[], Iterable[str]],
+    ) -> None:
+        kind = read_as[0]
+        skip = set(linked()) | self._taken.get(kind, set())
+        found = self._found.setdefault(read_as, {})
+        for item in items:
+            if str(item.get("id")) in skip:
+                continue
+            key = (
+                mapping.personio_attendance_key(item)
+                if kind == ATTENDANCE
+                else mapping.absence_key(item)
+            )
+            found.setdefault(key, []).append(str(item.get("id")))
 
     def taken(self, kind: str, ids: Iterable[str]) -> None:
         """Found periods a plan links are not offered to another record."""

@@ -16,6 +16,7 @@ from target_personio.client import ABSENCE, ATTENDANCE
 from target_personio.lookups import Lookups
 from target_personio.rules import (
     AbsenceLookups,
+    People,
     TimerLookups,
     plan_absence,
     plan_timer,
@@ -46,6 +47,8 @@ class Planner:
         self.lookups = lookups
         self.links = links
         """The ledger links of an entity, kept in step with what the run records."""
+        self._periods_since: str | None = None
+        """The local time Personio's attendance periods are read from (set once per run)."""
 
     def window_start(self) -> datetime:
         """Nothing that starts before this is written: ``retry_days`` ago, or ``start_date``."""
@@ -67,11 +70,27 @@ class Planner:
             only_verified=self.settings.only_verified_timers,
         )
 
-    def timer_lookups(self) -> TimerLookups:
-        people = self.lookups.people  # first: a bad credential is the first thing to report
+    def people(self, records: Sequence[Mapping[str, Any]], whole: bool) -> People:
+        """Every Personio employee (``whole``: a complete window), else those of the records'
+        users when reading them one by one takes fewer requests than the list."""
+        if whole:
+            return self.lookups.people
+        return self.lookups.people_for(record.get("user_id") for record in records)
+
+    def timer_lookups(
+        self, records: Sequence[Mapping[str, Any]] = (), *, whole: bool = True
+    ) -> TimerLookups:
+        """``whole``: the look-ups of a complete window (every employee, every period since
+        the window's start); else those of the records' people only."""
+        people = self.people(records, whole)  # first: a bad credential is the first thing to report
         when = self.timer_rules()
-        since = mapping.local_time(when.window_start - timedelta(days=1), self.lookups.zone)
+        if self._periods_since is None:  # once per run: one read serves every batch
+            since = when.window_start - timedelta(days=1)
+            self._periods_since = mapping.local_time(since, self.lookups.zone)
         links = self.links(TIMERS)
+        persons = (
+            None if whole else {p for r in records if (p := people.person_for(r.get("user_id"))[0])}
+        )
         return TimerLookups(
             people=people,
             zone=self.lookups.zone,
@@ -80,8 +99,9 @@ class Planner:
             overnight=self.settings.overnight_periods,
             found=self.lookups.found(
                 ATTENDANCE,
-                {"start.date_time.gte": since},
+                {"start.date_time.gte": self._periods_since},
                 lambda: (p["id"] for link in links.values() for p in link.data.get("periods", [])),
+                persons,
             ),
         )
 
@@ -93,7 +113,13 @@ class Planner:
             self.settings.start_date,
         )
 
-    def absence_lookups(self, first_day: date | None = None) -> AbsenceLookups:
+    def absence_lookups(
+        self,
+        first_day: date | None = None,
+        records: Sequence[Mapping[str, Any]] = (),
+        *,
+        whole: bool = True,
+    ) -> AbsenceLookups:
         """``first_day``: the first day of the earliest unlinked absence, when it began before
         the window: Personio's periods are read from it to link instead of creating again, as
         no document says whether the date filters return periods that began before a bound."""
@@ -101,7 +127,7 @@ class Planner:
         past = self.clock().date() - timedelta(days=past_days + 1)
         if first_day is not None:
             past = min(past, first_day)
-        people = self.lookups.people
+        people = self.people(records, whole)
         links = self.links(ABSENCES)
         return AbsenceLookups(
             people=people,
@@ -117,17 +143,24 @@ class Planner:
             ),
         )
 
-    def plan_timers(self, records: Sequence[Mapping[str, Any]]) -> list[Plan]:
+    def plan_timers(
+        self, records: Sequence[Mapping[str, Any]], *, whole: bool = True
+    ) -> list[Plan]:
+        """``whole``: the records of a complete window (else a batch of changes)."""
         if not records:
             return []
-        look, links = self.timer_lookups(), self.links(TIMERS)
+        look, links = self.timer_lookups(records, whole=whole), self.links(TIMERS)
         return self._plan(records, lambda r: plan_timer(r, links.get(str(r["id"])), look))
 
-    def plan_absences(self, records: Sequence[Mapping[str, Any]]) -> list[Plan]:
+    def plan_absences(
+        self, records: Sequence[Mapping[str, Any]], *, whole: bool = True
+    ) -> list[Plan]:
+        """``whole``: the records of a complete window (else a batch of changes)."""
         if not records:
             return []
         links = self.links(ABSENCES)
-        look = self.absence_lookups(self._first_unlinked_day(records, links))
+        first = self._first_unlinked_day(records, links)
+        look = self.absence_lookups(first, records, whole=whole)
         return self._plan(records, lambda r: plan_absence(r, links.get(str(r["id"])), look))
 
     def _first_unlinked_day(

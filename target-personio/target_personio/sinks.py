@@ -88,6 +88,10 @@ class AbsenceTypesSink(_RunSink, RecordSink):
 class _WindowSink(_RunSink, BatchSink):
     """A batch sink of a window stream: records in, plans applied and recorded by the run."""
 
+    MAX_SIZE_DEFAULT = 500
+    """Records planned and applied together: memory stays flat however large the window
+    (``batch_size_rows`` overrides it)."""
+
     entity = ""
     checked_text: tuple[str, ...] = ()
     """Fields whose text is refused above ``sync_ledger.targets.MAX_TEXT`` characters."""
@@ -151,6 +155,12 @@ class _WindowSink(_RunSink, BatchSink):
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
         raise NotImplementedError
 
+    @property
+    def whole(self) -> bool:
+        """Whether this is a complete window's read (an ACTIVATE_VERSION opened it): its
+        look-ups are read whole; a batch of changes reads only its people's."""
+        return self._version is not None
+
     def vanished(self, seen: set[str]) -> list[Plan]:
         raise NotImplementedError
 
@@ -189,7 +199,7 @@ class WorkTimersSink(_WindowSink):
 
     @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
-        return self.sync.planner.plan_timers(records)
+        return self.sync.planner.plan_timers(records, whole=self.whole)
 
     @override
     def vanished(self, seen: set[str]) -> list[Plan]:
@@ -218,7 +228,7 @@ class AbsencesSink(_WindowSink):
 
     @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
-        return self.sync.planner.plan_absences(records)
+        return self.sync.planner.plan_absences(records, whole=self.whole)
 
     @override
     def vanished(self, seen: set[str]) -> list[Plan]:

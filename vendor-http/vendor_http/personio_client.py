@@ -206,30 +206,42 @@ class PersonioClient:
 
     # ---- reading -------------------------------------------------------------------------------
 
-    def employees(self) -> Iterator[dict[str, Any]]:
-        """Every employee of the v1 list (pages of 100), attributes unwrapped to plain values."""
-        offset = 0
+    def employees(self, start: int = 0) -> Iterator[dict[str, Any]]:
+        """Every employee of the v1 list (pages of 100), attributes unwrapped to plain values;
+        ``start``: the offset of the first (a multiple of 100, to skip pages read before)."""
+        offset = start
         while True:
-            response = self.request(
-                "GET",
-                "/v1/company/employees",
-                api="v1",
-                params={"limit": EMPLOYEES_PAGE, "offset": offset},
-            )
-            self._raise_for_read(response)
-            body = response.json()
-            rows = body.get("data") or []
-            for row in rows:
-                attributes = row.get("attributes") or {}
-                yield {
-                    key: value.get("value") if isinstance(value, dict) else value
-                    for key, value in attributes.items()
-                }
-            meta = body.get("metadata") or {}
-            last_page = int(meta.get("total_pages") or 0) - 1
-            if len(rows) < EMPLOYEES_PAGE or int(meta.get("current_page") or 0) >= last_page:
+            rows, last_page = self.employees_page(offset)
+            yield from rows
+            if len(rows) < EMPLOYEES_PAGE or offset // EMPLOYEES_PAGE >= last_page:
                 return
             offset += EMPLOYEES_PAGE
+
+    def employees_page(
+        self, offset: int = 0, params: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of 100 of the v1 employees list (``params``: filters such as ``email``):
+        its employees, unwrapped to plain values, and the number of its last page (from 0)."""
+        response = self.request(
+            "GET",
+            "/v1/company/employees",
+            api="v1",
+            params={**(params or {}), "limit": EMPLOYEES_PAGE, "offset": offset},
+        )
+        self._raise_for_read(response)
+        body = response.json()
+        meta = body.get("metadata") or {}
+        rows = [plain_employee(row) for row in body.get("data") or []]
+        return rows, int(meta.get("total_pages") or 0) - 1
+
+    def employee(self, employee_id: str) -> dict[str, Any] | None:
+        """One employee by its v1 id, unwrapped to plain values; None when Personio answers
+        404 or 410 (there is none)."""
+        response = self.request("GET", f"/v1/company/employees/{employee_id}", api="v1")
+        if response.status_code in GONE_STATUSES:
+            return None
+        self._raise_for_read(response)
+        return plain_employee(response.json().get("data") or {})
 
     def list_v2(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a v2 list, following ``_meta.links.next.href``."""
@@ -268,3 +280,12 @@ class PersonioClient:
                 f"Personio refused to list {path_of(str(response.request.url))} "
                 f"(HTTP {response.status_code}: {error_text(response)}); check the settings."
             )
+
+
+def plain_employee(row: dict[str, Any]) -> dict[str, Any]:
+    """A v1 employee with each attribute's value in place of its ``{label, value, ...}``."""
+    attributes = row.get("attributes") or {}
+    return {
+        key: value.get("value") if isinstance(value, dict) else value
+        for key, value in attributes.items()
+    }
