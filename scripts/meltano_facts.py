@@ -98,7 +98,8 @@ def facts(environment: str | None, names: list[str]) -> dict[str, Any]:
         if extractor.name not in wanted:
             continue
         settings = PluginSettingsService(project, extractor)
-        config = settings.as_dict(extras=True, redacted=False)  # one resolution of every setting
+        # every setting and every extra (extras=True would give the extras alone), resolved once
+        config = settings.as_dict(redacted=False)
         code = code_fingerprint(
             project.root, extractor.pip_url or "", project.dirs.plugin(extractor, make_dirs=False)
         )

@@ -162,7 +162,9 @@ class AbsenceReads:
     def _of_users(self, unlinked: list[tuple[int, date, date]]) -> None:
         """One read of the absences of these users from the earliest first day to the day
         after the latest last day (starting or overlapping: every ``from``/``until`` reading
-        finds an absence that starts on its first day)."""
+        finds an absence that starts on its first day). A user a dry run only pretended to
+        create (a negative id) has none in Staffomatic and is left out."""
+        unlinked = [absence for absence in unlinked if absence[0] > 0]
         if not unlinked:
             return
         users = sorted({user for user, _, _ in unlinked})
