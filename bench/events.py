@@ -31,7 +31,7 @@ from changes import day_of, overlaps
 from figures import count_writes, diff_counts
 from pipeline_run import BIN
 from sandbox_process import BenchError, Sandbox, free_port
-from scheduled import environment
+from scheduled import checked, environment
 from sync_ledger import Ledger
 
 TOKEN = "bench-receiver-token-0123456789abcdef"
@@ -56,17 +56,7 @@ def receiver(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     env = env | receiver_env(port)
     meltano = [str(BIN / "meltano"), "invoke", "sync-events"]
-    done = subprocess.run(
-        [*meltano, "register"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"`sync-events register` failed:\n{done.stderr[-1500:]}")
+    checked([*meltano, "register"], project, env, 300, "sync-events register")
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [*meltano, "serve"], cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT

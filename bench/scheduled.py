@@ -29,6 +29,16 @@ FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECON
 """Variables of the calling shell that would change what the project does: left out."""
 
 
+def checked(command: list[str], cwd: Path, env: dict[str, str], timeout: float, what: str) -> None:
+    """Run ``command`` in ``cwd`` to the end; :class:`BenchError` with the end of its output,
+    naming ``what``, when it fails."""
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"`{what}` failed in {cwd}:\n{(done.stdout + done.stderr)[-2000:]}")
+
+
 def fingerprint() -> str:
     digest = hashlib.sha256(b"compiled")  # plugins installed before bytecode was: again
     digest.update((ROOT / "meltano.yml").read_bytes())
@@ -61,17 +71,7 @@ def meltano_project() -> Path:
         # compiled at install, as pip does (uv does not by default): without it each start of a
         # plugin compiles its imports again wherever PYTHONDONTWRITEBYTECODE is set
         env |= {"MELTANO_VENV_BACKEND": "uv", "UV_COMPILE_BYTECODE": "1"}
-    done = subprocess.run(
-        [str(BIN / "meltano"), "install"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"`meltano install` failed in {PROJECT}:\n{done.stderr[-2000:]}")
+    checked([str(BIN / "meltano"), "install"], PROJECT, env, 900, "meltano install")
     stamp.write_text(wanted)
     print("done")
     return PROJECT
@@ -121,17 +121,8 @@ def tasks_run(out: str, schedule: str) -> list[str]:
 def prepare_catalogs(project: Path, schedule: str, env: dict[str, str]) -> None:
     """``scripts/sync.py --catalogs-only SCHEDULE``, not measured: the catalogs a project that
     ran before has (each size's sandbox has new addresses, so its first run would discover)."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "sync.py"), "--catalogs-only", schedule],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"`scripts/sync.py --catalogs-only {schedule}` failed:\n{done.stdout}")
+    command = [sys.executable, str(ROOT / "scripts" / "sync.py"), "--catalogs-only", schedule]
+    checked(command, project, env, 900, f"scripts/sync.py --catalogs-only {schedule}")
 
 
 def run_schedule(
