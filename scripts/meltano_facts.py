@@ -1,6 +1,7 @@
-"""What ``scripts/sync.py`` needs from the Meltano project, read in ONE start-up of Meltano.
+"""What ``scripts/sync.py`` needs from the Meltano project, read through Meltano's library (by
+``meltano_runner.py``, in the process that then runs the tasks).
 
-Run by the Python that runs Meltano (it imports Meltano's library), in the project's folder:
+Also a command, run by the Python that runs Meltano, in the project's folder:
 
     python scripts/meltano_facts.py [--environment NAME] [SCHEDULE_OR_JOB ...]
 
@@ -15,7 +16,7 @@ prints one JSON document:
   (see :func:`catalog_key`).
 
 ``scripts/sync.py`` falls back to ``meltano schedule list`` / ``job list`` (and Meltano's own
-discovery before each task) when this cannot run, e.g. on another Meltano version.
+discovery before each task) when Meltano's library cannot be used, e.g. on another version.
 """
 
 from __future__ import annotations

@@ -13,12 +13,15 @@ applied as ``meltano schedule run`` would apply it.
     python scripts/sync.py --dry-run sync-all    # plan only: nothing written, no bookmark moved
     python scripts/sync.py --timeout 3600 daily-full-refresh   # from cron: never past an hour
 
-Before the tasks, one start-up of Meltano reads the project (``scripts/meltano_facts.py``):
-the schedules and jobs, which system leads absences, and each extractor's catalog key. The
-absences task into the system that leads absences is left out (its target would ignore the
-absences), saying so in one line; each extractor runs with a catalog kept in
+Meltano starts once for the whole sync: ``scripts/meltano_runner.py``, run by Meltano's own
+Python, reads the project (``meltano_facts.py``: the schedules and jobs, which system leads
+absences, each extractor's catalog key) and runs each task as ``meltano run`` would, in its own
+process. The absences task into the system that leads absences is left out (its target would
+ignore the absences), saying so in one line; each extractor runs with a catalog kept in
 ``.meltano/sync-catalogs/``, discovered again only when its settings, rules or code changed
-(``scripts/sync_tasks.py``; ``--refresh-catalog`` discovers anyway).
+(``scripts/sync_tasks.py``; ``--refresh-catalog`` discovers anyway). Where Meltano's library
+cannot be used (another Meltano version), each task runs as its own ``meltano run``, with
+Meltano's discovery before each.
 
 Names are looked up as schedules first, then as jobs. Standard library only; it calls the
 ``meltano`` found next to this Python or on PATH (or the one ``SYNC_MELTANO`` names), in the
@@ -51,7 +54,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its helpers, also when imported
-from sync_tasks import catalog_for, project_facts, skipped
+from sync_tasks import meltano_python, run_names
+
+RUNNER = Path(__file__).resolve().parent / "meltano_runner.py"
+UNAVAILABLE = 3
+"""The runner's exit status when Meltano's library could not read the project."""
 
 GRACE_SECONDS = 30
 """How long a stopped task may take to end after SIGTERM before it is killed."""
@@ -148,20 +155,9 @@ def meltano_json(meltano: list[str], *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def resolve(
-    meltano: list[str], name: str, facts: dict[str, Any] | None = None
-) -> tuple[list[str], dict[str, str]]:
-    """The tasks of schedule or job ``name`` and the environment variables it sets."""
-    if facts is not None:
-        schedule = facts["schedules"].get(name)
-        if schedule is not None:
-            return list(facts["jobs"].get(schedule["job"], [])), dict(schedule["env"])
-        if name in facts["jobs"]:
-            return list(facts["jobs"][name]), {}
-        sys.exit(
-            f"There is no schedule or job named {name!r} in meltano.yml (schedules: "
-            f"{sorted(facts['schedules'])}; jobs: {sorted(facts['jobs'])})."
-        )
+def resolve(meltano: list[str], name: str) -> tuple[list[str], dict[str, str]]:
+    """The tasks of schedule or job ``name`` and the environment variables it sets, from
+    Meltano's commands (when its library cannot be used)."""
     schedules = meltano_json(meltano, "schedule", "list")["schedules"]["job"]
     for found in schedules:
         if found["name"] == name:
@@ -174,49 +170,36 @@ def resolve(
     sys.exit(f"There is no schedule or job named {name!r} in meltano.yml (schedules: {known}).")
 
 
-def dry_run_tasks(tasks: list[str]) -> list[str]:
-    """The tasks of a dry run. Nothing is written in a dry run, so an area cannot see what an
-    earlier area would have created or linked (the absences of a user the employees area would
-    create). Consecutive tasks that share their loader and whose extractors inherit from the same
-    plugin (``tap-personio--employees``, ``tap-personio--absences``) therefore run as one pipeline
-    of that plugin, whose target plans them together."""
-    merged: list[list[str]] = []
-    for task in tasks:
-        extractor, *rest = task.split()
-        family = extractor.split("--")[0]
-        if merged and merged[-1][1:] == rest and merged[-1][0].split("--")[0] == family:
-            merged[-1][0] = family
-        else:
-            merged.append([extractor, *rest])
-    return [" ".join(task) for task in merged]
-
-
 def run_task(
     command: list[str],
     env: dict[str, str],
     log: Path | None,
     deadline: float | None = None,
-    stdout: Path | None = None,
+    own_stdout: bool = False,
 ) -> int:
-    """Run one ``meltano run`` (or ``invoke``, its ``stdout`` into a file) in a process group of
-    its own. When this script is stopped, or the ``deadline`` (a :func:`time.monotonic` value)
-    passes, the whole group (Meltano and the plugins it started) gets SIGTERM, then SIGKILL
-    after :data:`GRACE_SECONDS`, so nothing is left running."""
+    """Run the runner (or one ``meltano run``) in a process group of its own, its standard
+    error (and, unless ``own_stdout``, its standard output) into ``log`` when given. When this
+    script is stopped, or the ``deadline`` (a :func:`time.monotonic` value) passes, the whole
+    group (Meltano and the plugins it started) gets SIGTERM, then SIGKILL after
+    :data:`GRACE_SECONDS`, so nothing is left running."""
     out = log.open("a") if log else None
     try:
-        with stdout.open("w") if stdout else contextlib.nullcontext(out) as output:
-            child = subprocess.Popen(
-                command, env=env, stdout=output, stderr=out, start_new_session=True
-            )
-            try:
-                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-                return child.wait(timeout=left)
-            except subprocess.TimeoutExpired:
-                stop_group(child)
-                raise TimedOut from None
-            except Stopped:
-                stop_group(child)
-                raise
+        child = subprocess.Popen(
+            command,
+            env=env,
+            stdout=None if own_stdout else out,
+            stderr=out,
+            start_new_session=True,
+        )
+        try:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            return child.wait(timeout=left)
+        except subprocess.TimeoutExpired:
+            stop_group(child)
+            raise TimedOut from None
+        except Stopped:
+            stop_group(child)
+            raise
     finally:
         if out is not None:
             out.close()
@@ -317,60 +300,37 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(
     args: argparse.Namespace, meltano: list[str], run_flags: list[str], deadline: float | None
 ) -> int:
-    failed: list[str] = []
-    total = 0
+    python = meltano_python(meltano[0])
+    if python is not None and Path("meltano.yml").is_file():
+        options = ["--environment", args.environment] if args.environment else []
+        for flag in ("full_refresh", "dry_run", "refresh_catalog", "catalogs_only"):
+            options += [f"--{flag.replace('_', '-')}"] if getattr(args, flag) else []
+        command = [python, str(RUNNER), *options, *args.names]
+        returncode = run_task(command, dict(os.environ), args.log, deadline, own_stdout=True)
+        if returncode != UNAVAILABLE:
+            return 0 if returncode == 0 else 1
+    print(
+        "Could not read the project through Meltano's library (scripts/meltano_runner.py); "
+        "running each task as its own `meltano run`, with Meltano's discovery before each.",
+        flush=True,
+    )
 
-    def runner(command: list[str], env: dict[str, str], out: Path) -> int:
-        return run_task(command, env, args.log, deadline, stdout=out)
+    def run_one(name: str, task: str, env: dict[str, str]) -> int:
+        if args.catalogs_only:
+            return 0
+        command = [*meltano, "run", *run_flags, *task.split()]
+        env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
+        if args.environment:
+            env["MELTANO_ENVIRONMENT"] = args.environment
+        return run_task(command, {**os.environ, **env}, args.log, deadline)
 
-    facts = project_facts(meltano[0], args.environment, args.names, runner)
-    if facts is None:
-        print(
-            "Could not read the project through Meltano's library (scripts/meltano_facts.py); "
-            "running every task, with Meltano's discovery before each.",
-            flush=True,
-        )
-    catalogs: dict[str, Path | None] = {}
-
-    for name in args.names:
-        tasks, env = resolve(meltano, name, facts)
-        if facts is not None:
-            tasks = [task for task in tasks if not skipped(name, task, facts["absence_source"])]
-        if args.dry_run:
-            env["SYNC_DRY_RUN"] = "true"
-            tasks = dry_run_tasks(tasks)
-        for task in tasks:
-            total += 1
-            only = " (its catalog only)" if args.catalogs_only else ""
-            print(f"-- {name}: {task}{only}", flush=True)
-            extractor = task.split()[0]
-            known = (facts or {}).get("extractors", {}).get(extractor)
-            if known and not known["own_catalog"] and extractor not in catalogs:
-                catalogs[extractor] = catalog_for(
-                    meltano, extractor, known["key"], args.refresh_catalog, runner
-                )
-            if args.catalogs_only:
-                continue
-            command = [*meltano, "run", *run_flags, *task.split()]
-            # The ledger stores with each target run the Meltano run and the job that started it.
-            env.update(MELTANO_RUN_ID=str(uuid.uuid4()), SYNC_JOB=name)
-            if args.environment:
-                env["MELTANO_ENVIRONMENT"] = args.environment
-            if catalogs.get(extractor) is not None:
-                env[known["catalog_env"]] = str(catalogs[extractor])
-            returncode = run_task(command, {**os.environ, **env}, args.log, deadline)
-            if returncode != 0:
-                failed.append(task)
-                print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)
+    failed = run_names(
+        args.names, lambda name: resolve(meltano, name), run_one, args.dry_run, args.catalogs_only
+    )
     if args.catalogs_only:
-        ready = sum(1 for path in catalogs.values() if path is not None)
-        print(f"{ready} of {len(catalogs)} catalogs ready; no task was run.", flush=True)
-        return 0 if facts is not None and ready == len(catalogs) else 1
-    if failed:
-        print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
+        print("No catalog was kept (Meltano's library could not be used).", flush=True)
         return 1
-    print(f"All {total} tasks succeeded.", flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

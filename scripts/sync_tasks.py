@@ -1,6 +1,7 @@
-"""What ``scripts/sync.py`` asks of the Meltano project before it runs a job's tasks: the
-project's facts in one start-up of Meltano, which tasks have nothing to do, and each
-extractor's catalog, discovered again only when what it depends on changed.
+"""How ``scripts/sync.py`` (and its runner, ``meltano_runner.py``) go through a job's tasks:
+which tasks a schedule or job names and which have nothing to do, each task in turn carrying on
+after a failure, and each extractor's catalog, discovered again only when what it depends on
+changed.
 
 Why not Meltano's own catalog cache: Meltano 4.4 (``meltano/core/plugin/singer/tap.py``,
 ``catalog_cache_key``) caches no catalog of a plugin installed editable (``pip_url: -e ...``,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,7 @@ CATALOGS = Path(".meltano") / "sync-catalogs"
 """Where the catalogs are kept, in the project (private to the user, like Meltano's files)."""
 
 Runner = Callable[[list[str], dict[str, str], Path], int]
-"""Runs a command with its standard output into a file; the exit status (sync.py's run_task)."""
-
-
-FACTS = Path(__file__).resolve().parent / "meltano_facts.py"
+"""Runs a command with its standard output into a file; the exit status."""
 
 
 def meltano_python(meltano: str) -> str | None:
@@ -42,26 +41,69 @@ def meltano_python(meltano: str) -> str | None:
     return None
 
 
-def project_facts(
-    meltano: str, environment: str | None, names: list[str], runner: Runner
-) -> dict[str, Any] | None:
-    """Schedules, jobs, ``absence_source`` and the extractors' catalog keys, from one start-up
-    of Meltano (``meltano_facts.py``); None when that cannot run here."""
-    python = meltano_python(meltano)
-    if python is None or not Path("meltano.yml").is_file():
-        return None
-    command = [python, str(FACTS), *(["--environment", environment] if environment else []), *names]
-    CATALOGS.mkdir(parents=True, exist_ok=True)
-    out = CATALOGS / "facts.json"
-    try:
-        if runner(command, dict(os.environ), out) != 0:
-            return None
-        found: dict[str, Any] = json.loads(out.read_text())
-    except (OSError, ValueError):
-        return None
-    finally:
-        out.unlink(missing_ok=True)
-    return found
+def tasks_of(name: str, facts: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The tasks of schedule or job ``name`` and the environment variables it sets."""
+    schedule = facts["schedules"].get(name)
+    if schedule is not None:
+        return list(facts["jobs"].get(schedule["job"], [])), dict(schedule["env"])
+    if name in facts["jobs"]:
+        return list(facts["jobs"][name]), {}
+    raise SystemExit(
+        f"There is no schedule or job named {name!r} in meltano.yml (schedules: "
+        f"{sorted(facts['schedules'])}; jobs: {sorted(facts['jobs'])})."
+    )
+
+
+def dry_run_tasks(tasks: list[str]) -> list[str]:
+    """The tasks of a dry run. Nothing is written in a dry run, so an area cannot see what an
+    earlier area would have created or linked (the absences of a user the employees area would
+    create). Consecutive tasks that share their loader and whose extractors inherit from the same
+    plugin (``tap-personio--employees``, ``tap-personio--absences``) therefore run as one pipeline
+    of that plugin, whose target plans them together."""
+    merged: list[list[str]] = []
+    for task in tasks:
+        extractor, *rest = task.split()
+        family = extractor.split("--")[0]
+        if merged and merged[-1][1:] == rest and merged[-1][0].split("--")[0] == family:
+            merged[-1][0] = family
+        else:
+            merged.append([extractor, *rest])
+    return [" ".join(task) for task in merged]
+
+
+Plan = Callable[[str], tuple[list[str], dict[str, str]]]
+"""A schedule's or job's tasks to run and the environment variables it sets."""
+TaskRun = Callable[[str, str, dict[str, str]], int]
+"""Runs task ``task`` of ``name`` with extra environment variables; its exit status."""
+
+
+def run_names(
+    names: list[str], plan: Plan, run: TaskRun, dry_run: bool, catalogs_only: bool
+) -> list[str]:
+    """Run every task of ``names`` in turn, carrying on after a failure; the failed tasks.
+    Says each task, each failure and the outcome in one line each."""
+    failed: list[str] = []
+    total = 0
+    for name in names:
+        tasks, env = plan(name)
+        if dry_run:
+            env["SYNC_DRY_RUN"] = "true"
+            tasks = dry_run_tasks(tasks)
+        for task in tasks:
+            total += 1
+            only = " (its catalog only)" if catalogs_only else ""
+            print(f"-- {name}: {task}{only}", flush=True)
+            returncode = run(name, task, dict(env))
+            if returncode != 0:
+                failed.append(task)
+                print(f"   failed (exit {returncode}); carrying on with the rest", flush=True)
+    if catalogs_only:
+        return failed
+    if failed:
+        print(f"{len(failed)} of {total} tasks failed: " + "; ".join(failed), file=sys.stderr)
+    else:
+        print(f"All {total} tasks succeeded.", flush=True)
+    return failed
 
 
 def not_leading(task: str, absence_source: dict[str, str]) -> str | None:

@@ -240,7 +240,21 @@ def test_the_schedule_skips_the_absences_into_the_leading_system_and_keeps_its_c
     assert selected == ["employees"]  # meltano.yml's select rules are applied
 
     times = catalog_times(sync.project)
-    done = ok(sync.script("daily-full-refresh"))
+    # Meltano starts once for the whole sync (scripts/meltano_runner.py), not once per task: the
+    # `meltano` command is never started (it only counts here, then runs Meltano as it would).
+    starts = sync.project / "meltano-starts"
+    starts.unlink(missing_ok=True)
+    counting = sync.project / "counting-meltano"
+    counting.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        f"open({str(starts)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "from meltano.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    counting.chmod(0o700)
+    done = ok(sync.script("daily-full-refresh", SYNC_MELTANO=str(counting)))
+    assert not starts.exists()
     skipped = "tap-staffomatic--absences target-personio"
     assert f"-- daily-full-refresh: skipped {skipped}: Personio leads absences" in done.stdout
     assert f"-- daily-full-refresh: {skipped}" not in done.stdout

@@ -16,9 +16,9 @@ from types import ModuleType
 import pytest
 
 
-def load_sync() -> ModuleType:
-    path = Path(__file__).parents[2] / "scripts" / "sync.py"
-    spec = importlib.util.spec_from_file_location("sync_script", path)
+def load_sync_tasks() -> ModuleType:
+    path = Path(__file__).parents[2] / "scripts" / "sync_tasks.py"
+    spec = importlib.util.spec_from_file_location("sync_tasks_module", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -33,7 +33,7 @@ def test_dry_run_plans_each_pipeline_in_one_target_run() -> None:
         "tap-staffomatic--absences target-personio",
         "tap-staffomatic--timers target-personio",
     ]
-    assert load_sync().dry_run_tasks(tasks) == [
+    assert load_sync_tasks().dry_run_tasks(tasks) == [
         "tap-personio target-staffomatic",
         "tap-staffomatic target-personio",
     ]
@@ -45,7 +45,7 @@ def test_dry_run_keeps_tasks_of_other_loaders_or_plugins_apart() -> None:
         "tap-staffomatic--absences target-personio",
         "tap-personio--employees target-jsonl",
     ]
-    assert load_sync().dry_run_tasks(tasks) == tasks
+    assert load_sync_tasks().dry_run_tasks(tasks) == tasks
 
 
 # --- stopping and the files a run leaves --------------------------------------------------------
