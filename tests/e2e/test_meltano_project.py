@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.admin import Admin
 from sync_ledger import Ledger
 
 from tests.e2e.helpers import (
@@ -366,3 +368,29 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     assert readable == []
     # (after the check: a plain `meltano run` makes files under the shell's umask)
     assert_nothing_written_again(sync)
+
+
+def test_a_stopped_sync_stops_its_running_task_at_once_and_starts_no_other(sync: Sync) -> None:
+    """SIGTERM to scripts/sync.py reaches its one Meltano process and the plugins: Meltano
+    cancels the running task, the runner starts no other, and all ends well before the grace
+    period after which the script would kill what is left."""
+    with Admin(sync.personio) as personio:
+        personio.faults(latency_ms=2000)  # the first task reads Personio slowly
+        before = personio.requests()["total"]
+    command = [sys.executable, "scripts/sync.py", "daily-full-refresh"]
+    with subprocess.Popen(
+        command, cwd=sync.project, env=sync.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as run:
+        with Admin(sync.personio) as personio:
+            deadline = time.monotonic() + 120
+            while personio.requests()["total"] == before:  # the first task's tap is reading
+                assert time.monotonic() < deadline, "the first task never reached Personio"
+                time.sleep(0.1)
+        stopped = time.monotonic()
+        run.send_signal(signal.SIGTERM)
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + signal.SIGTERM
+    assert time.monotonic() - stopped < 20  # not the 30 s grace period: Meltano stopped itself
+    assert "-- daily-full-refresh: tap-personio--employees target-staffomatic" in out.decode()
+    assert "tap-personio--absences target-staffomatic" not in out.decode()
+    assert "Stopped by SIGTERM" in err.decode()
