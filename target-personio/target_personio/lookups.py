@@ -94,6 +94,8 @@ class Lookups:
         self._one_by_one: dict[str, int] = {}
         """Requests of this run that read the periods of one person, by kind."""
         self._kept = kept
+        self._pages: dict[str, int] = {}
+        """The pages of the whole list of a kind, as its last read had (or an estimate)."""
 
     def add_user(self, record: Mapping[str, Any]) -> None:
         custom_id = str(record.get("custom_id") or "").strip()
@@ -209,6 +211,7 @@ class Lookups:
             pages += 1
             self._add(read_as, page, linked)
         self._covered[read_as] = None
+        self._pages[kind] = pages
         if self._kept is not None:
             self._kept().remember(list_pages(kind), pages)
         return self._found[read_as]
@@ -227,8 +230,10 @@ class Lookups:
     def _list_pages(self, kind: str, links: int) -> int:
         """The pages of the whole list of ``kind``: as many as its last read had, else about
         as many as hold the ``links``."""
-        kept = self._kept().number(list_pages(kind)) if self._kept is not None else None
-        return kept if kept is not None else links // LIST_PAGE + 1
+        if kind not in self._pages:
+            kept = self._kept().number(list_pages(kind)) if self._kept is not None else None
+            self._pages[kind] = kept if kept is not None else links // LIST_PAGE + 1
+        return self._pages[kind]
 
     def _add(
         self,
