@@ -37,6 +37,10 @@ class PersonioClient(personio_client.PersonioClient):
         """Attendance or absence periods matching the filters (local times, no offset)."""
         return self.list_v2(f"/v2/{kind}", params)
 
+    def period_pages(self, kind: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """The same, a page (one request) at a time."""
+        return self.pages_v2(f"/v2/{kind}", params)
+
     # ---- writing -------------------------------------------------------------------------------
 
     def create(self, kind: str, body: dict[str, Any], *, skip_approval: bool) -> str:

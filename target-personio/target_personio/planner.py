@@ -3,7 +3,7 @@ look-ups and the ledger links, then the pure rules (:mod:`target_personio.rules`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -122,13 +122,27 @@ class Planner:
     ) -> AbsenceLookups:
         """``first_day``: the first day of the earliest unlinked absence, when it began before
         the window: Personio's periods are read from it to link instead of creating again, as
-        no document says whether the date filters return periods that began before a bound."""
+        no document says whether the date filters return periods that began before a bound.
+
+        ``whole``: every period since then is read (once, when a plan first needs one); else
+        those of the people a plan asks for, one person per read, or the whole list when the
+        records' people are as many as its pages."""
         past_days = self.settings.absence_window_past_days
         past = self.clock().date() - timedelta(days=past_days + 1)
         if first_day is not None:
             past = min(past, first_day)
         people = self.people(records, whole)
         links = self.links(ABSENCES)
+        params = {"starts_from.date_time.gte": f"{past.isoformat()}T00:00:00"}
+
+        def linked() -> Iterable[str]:
+            return (link.dest_id for link in links.values())
+
+        if whole:
+            found = self.lookups.found(ABSENCE, params, linked)
+        else:
+            persons = {p for r in records if (p := people.person_for(r.get("user_id"))[0])}
+            found = self.lookups.found_one_by_one(ABSENCE, params, linked, persons, len(links))
         return AbsenceLookups(
             people=people,
             types=self.lookups.absence_types,
@@ -136,11 +150,7 @@ class Planner:
             window=self.absence_window(),
             only_approved=self.settings.only_approved_absences,
             skip_approval=self.settings.skip_approval,
-            found=self.lookups.found(
-                ABSENCE,
-                {"starts_from.date_time.gte": f"{past.isoformat()}T00:00:00"},
-                lambda: (link.dest_id for link in links.values()),
-            ),
+            found=found,
         )
 
     def plan_timers(

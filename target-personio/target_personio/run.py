@@ -20,6 +20,7 @@ from sync_ledger.engine.apply import Applier, stop_error
 from sync_ledger.engine.confirm import confirmed
 from sync_ledger.engine.record import Recorder
 from sync_ledger.engine.vocabulary import SKIP, STAFFOMATIC
+from sync_ledger.lookups import LookupStore
 
 from target_personio.client import ABSENCE, ATTENDANCE, PersonioClient
 from target_personio.destination import PersonioDestination, in_personio_words
@@ -55,6 +56,7 @@ class SyncRun:
             logger,
             time_zone=settings.time_zone,
             type_map=settings.absence_type_map,
+            kept=lambda: self.kept,
         )
         self.planner = Planner(
             settings, self.lookups, clock, lambda entity: self.recorder.links(entity)
@@ -68,6 +70,7 @@ class SyncRun:
         """Called after the last drain, before the run is closed."""
         self._client: PersonioClient | None = None
         self._ledger: Ledger | None = None
+        self._kept: LookupStore | None = None
         self._recorder: Recorder | None = None
         self._applier: Applier | None = None
         self._finished = False
@@ -95,6 +98,14 @@ class SyncRun:
             url = self.settings.ledger_url or default_url()
             self._ledger = Ledger(url, clock=self.clock)
         return self._ledger
+
+    @property
+    def kept(self) -> LookupStore:
+        """Numbers kept in the ledger for the next runs of this account (the pages of a list)."""
+        if self._kept is None:
+            client_id, _ = self.settings.credentials()
+            self._kept = LookupStore(self.ledger, f"{TARGET}|{self.settings.base_url}|{client_id}")
+        return self._kept
 
     @property
     def recorder(self) -> Recorder:

@@ -3,6 +3,7 @@ target in-process against the sandbox with a fixed clock, reading the sandbox ba
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from collections.abc import Iterable
@@ -137,6 +138,25 @@ def singer_input(
     stream("work_timers", schemas.WORK_TIMERS, timers, True)
     lines.append({"type": "STATE", "value": {"bookmarks": {}}})
     return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+def more_people(state: dict[str, Any], extra: int) -> None:
+    """``extra`` more employees in a Personio state, ids 100... (before the demo's, so the first
+    page of the employee list holds none of the demo's); :func:`unrelated_users` are theirs."""
+    template = state["employees"][0]
+    for n in range(extra):
+        employee = copy.deepcopy(template)
+        employee["id"] = 100 + n
+        employee["attributes"]["email"] = f"unrelated{n}@x.example"
+        state["employees"].append(employee)
+
+
+def unrelated_users(extra: int) -> list[dict[str, Any]]:
+    """The Staffomatic users of :func:`more_people`."""
+    return [
+        {"id": 7000 + n, "custom_id": str(100 + n), "email": f"unrelated{n}@x.example"}
+        for n in range(extra)
+    ]
 
 
 def hand_made_period(pid: str, person: str, day: str, start: str, end: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@ requests whatever the size of the company, and end as a full run ends."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,11 @@ from tests.target_personio.helpers import (
     Harness,
     at,
     hand_made_period,
+    more_people,
     singer_input,
     sqlite_url,
     timer,
+    unrelated_users,
 )
 
 T1 = timer(
@@ -39,24 +40,12 @@ CHANGES = [T1_SHORTER, T4]
 PEOPLE = ("1001", "1002", "1011", "1017")
 
 
-def unrelated_users(extra: int) -> list[dict[str, Any]]:
-    return [
-        {"id": 7000 + n, "custom_id": str(100 + n), "email": f"unrelated{n}@x.example"}
-        for n in range(extra)
-    ]
-
-
 def company(h: Harness, extra: int) -> list[dict[str, Any]]:
-    """The demo company with ``extra`` more people (ids before the demo's, so the first page of
-    the employee list holds none of the demo's), each with a period in the timers' window and a
-    Staffomatic user; the users stream of that company."""
+    """The demo company with ``extra`` more people (:func:`more_people`), each with a period in
+    the timers' window; the users stream of that company."""
     state = h.state()
-    template = state["employees"][0]
+    more_people(state, extra)
     for n in range(extra):
-        employee = copy.deepcopy(template)
-        employee["id"] = 100 + n
-        employee["attributes"]["email"] = f"unrelated{n}@x.example"
-        state["employees"].append(employee)
         state["attendance_periods"].append(
             hand_made_period(f"u-{n}", str(100 + n), "2024-10-29", "08:00", "12:00")
         )

@@ -245,13 +245,21 @@ class PersonioClient:
 
     def list_v2(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a v2 list, following ``_meta.links.next.href``."""
+        for page in self.pages_v2(path, params):
+            yield from page
+
+    def pages_v2(
+        self, path: str, params: dict[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a v2 list (100 items each), one request each, following
+        ``_meta.links.next.href``."""
         url: str | None = path
         query: dict[str, Any] | None = {"limit": 100, **(params or {})}
         while url:
             response = self.request("GET", url, params=query)
             self._raise_for_read(response)
             body = response.json()
-            yield from body.get("_data") or []
+            yield list(body.get("_data") or [])
             href = (((body.get("_meta") or {}).get("links") or {}).get("next") or {}).get("href")
             url, query = (str(href), None) if href else (None, None)
 
