@@ -198,6 +198,11 @@ class WorkTimersSink(_WindowSink):
     entity = TIMERS
 
     @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self.sync.lookups.add_timer_user(record)
+        super().process_record(record, context)
+
+    @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:
         return self.sync.planner.plan_timers(records, whole=self.whole)
 
