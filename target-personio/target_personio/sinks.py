@@ -122,7 +122,8 @@ class _WindowSink(_RunSink, BatchSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         if self.sync.lookups.users:
-            # tap-staffomatic sends one stream after the other: users are complete by now.
+            # tap-staffomatic sends one stream after the other: users are complete by now
+            # (or, with user_custom_id and user_email selected, each timer brings its own).
             self.sync.lookups_ready = True
         self._seen.add(str(record["id"]))
         super().process_record(record, context)
