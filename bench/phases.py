@@ -22,7 +22,7 @@ from figures import (
 )
 from pipeline_run import PIPELINES, Pipeline, run_pipeline
 from sandbox_process import BenchError, Sandbox
-from scheduled import environment, meltano_file, prepare_catalogs, run_schedule
+from scheduled import environment, meltano_file, piped_catalogs, prepare_catalogs, run_schedule
 from sync_ledger import Ledger
 
 USER_AGENT = "personio-staffomatic-sync benchmark (bench@example.org)"
@@ -106,7 +106,8 @@ class Bench:
     sb: Sandbox
     workdir: Path
     configs: dict[str, Path]
-    project: Path | None = None  # the Meltano project of the scheduled path
+    project: Path  # the Meltano project: the scheduled path, and the piped runs' selection
+    catalogs: dict[str, Path] = field(default_factory=dict)  # tap -> the production selection
     runs: list[dict[str, Any]] = field(default_factory=list)
     figures: list[RunFigures] = field(default_factory=list)
     scheduled: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +117,15 @@ class Bench:
         if self.runs or self.scheduled:
             time.sleep(self.args.cooldown)  # let the last run's requests leave the rate windows
 
+    def select_as_production(self) -> None:
+        """The piped runs' catalogs: each tap selects what the ``sync-all`` extractors that run
+        it select together (not every stream, as a tap with no catalog would)."""
+        print("  the piped runs select as sync-all's extractors ...", end=" ", flush=True)
+        env = environment(self.sb, self.workdir)
+        taps = [pipeline.tap for pipeline in PIPELINES]
+        self.catalogs = piped_catalogs(self.project, env, taps, self.workdir)
+        print(", ".join(f"{tap}: {path.name}" for tap, path in self.catalogs.items()))
+
     def run(self, phase: str, pipeline: Pipeline, changed: dict[str, int] | None = None) -> None:
         self.cooldown()
         state = self.states.get(pipeline.short) if phase == "partial" else None
@@ -123,7 +133,13 @@ class Bench:
         tag = f"{phase}-{pipeline.short.replace('->', '-to-')}"
         print(f"  {phase:8} {pipeline.tap} | {pipeline.target} ...", end=" ", flush=True)
         wall, processes, messages, last_state = run_pipeline(
-            pipeline, self.configs, state, self.workdir, tag, self.args.run_timeout
+            pipeline,
+            self.configs,
+            state,
+            self.workdir,
+            tag,
+            self.args.run_timeout,
+            self.catalogs[pipeline.tap],
         )
         after = snapshot(self.sb)
         print(f"{wall:.1f} s")
@@ -208,7 +224,6 @@ class Bench:
         each task it ran, with the config and the catalog Meltano handed the plugins (after
         ``before_piped``, e.g. another batch of changes like the one before the schedule), and,
         incremental like the piped ``compared_with`` runs, from the state of the full runs."""
-        assert self.project is not None
         env = environment(self.sb, self.workdir)
         prepare_catalogs(self.project, name, env)
         self.cooldown()
@@ -247,7 +262,6 @@ class Bench:
     ) -> dict[str, Any]:
         """One task of a schedule as ``tap --catalog --config | target --config``, the files
         Meltano made for it (the kept catalog of scripts/sync.py, else Meltano's)."""
-        assert self.project is not None
         extractor, loader = task.split()
         found = [p for p in PIPELINES if p.tap == extractor.split("--")[0] and p.target == loader]
         if not found:

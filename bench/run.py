@@ -95,9 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     started = time.monotonic()
     try:
-        project = None if args.no_scheduled else meltano_project()
-        receiving = (project or meltano_project()) if args.events else None
-        sizes = [measure(args, size, project, receiving) for size in args.sizes]
+        project = meltano_project()  # also with --no-scheduled: the piped runs' selection
+        sizes = [measure(args, size, project) for size in args.sizes]
     except (BenchError, AdminError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 1
@@ -138,11 +137,9 @@ def change(sb: Sandbox, percent: float, batch: int) -> dict[str, dict[str, int]]
     return changed
 
 
-def measure(
-    args: argparse.Namespace, employees: int, project: Path | None, receiving: Path | None = None
-) -> dict[str, Any]:
-    """Every phase at one size, on a sandbox and ledger of its own (``receiving``: the Meltano
-    project the webhook receiver runs in, for ``--events``)."""
+def measure(args: argparse.Namespace, employees: int, project: Path) -> dict[str, Any]:
+    """Every phase at one size, on a sandbox and ledger of its own; ``project``: the Meltano
+    project of the scheduled path, of the piped runs' selection and of the webhook receiver."""
     scale = {
         "employees": employees,
         "absences_per_employee": args.absences_per_employee,
@@ -159,15 +156,16 @@ def measure(
             f"Benchmark: {employees} employees; sandbox at {sb.urls['personio']} and "
             f"{sb.urls['staffomatic']}"
         )
+        bench.select_as_production()
         for phase in ("full", "rerun"):
             for pipeline in PIPELINES:
                 bench.run(phase, pipeline)
-        if project is not None:
+        if not args.no_scheduled:
             bench.schedule("daily-full-refresh", compared_with="rerun", nothing_changed=True)
         changes = {"partial": change(sb, args.change_percent, batch=1)}
         for pipeline in PIPELINES:
             bench.run("partial", pipeline, changes["partial"][pipeline.source])
-        if project is not None:
+        if not args.no_scheduled:
             changes["incremental-every-2h"] = change(sb, args.change_percent, batch=2)
 
             def another_batch() -> None:  # for the same pipelines piped, after the schedule
@@ -180,9 +178,9 @@ def measure(
                 before_piped=another_batch,
             )
         events = None
-        if receiving is not None:
+        if args.events:
             time.sleep(args.cooldown)
-            events = measure_events(sb, workdir, receiving, args.events)
+            events = measure_events(sb, workdir, project, args.events)
         sandbox_peak = sb.peak_mb()
     return {
         "employees": employees,

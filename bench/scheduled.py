@@ -9,13 +9,16 @@ plugin's ``pyproject.toml`` changed; code changes need no reinstall.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sandbox_process import BenchError, Sandbox
 
@@ -29,14 +32,15 @@ FOREIGN += ("MELTANO_", "RETRY_DAYS", "LOOKBACK_MINUTES", "RATE_LIMIT_WAIT_SECON
 """Variables of the calling shell that would change what the project does: left out."""
 
 
-def checked(command: list[str], cwd: Path, env: dict[str, str], timeout: float, what: str) -> None:
-    """Run ``command`` in ``cwd`` to the end; :class:`BenchError` with the end of its output,
-    naming ``what``, when it fails."""
+def checked(command: list[str], cwd: Path, env: dict[str, str], timeout: float, what: str) -> str:
+    """Run ``command`` in ``cwd`` to the end, its output; :class:`BenchError` with the end of
+    its output, naming ``what``, when it fails."""
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if done.returncode != 0:
         raise BenchError(f"`{what}` failed in {cwd}:\n{(done.stdout + done.stderr)[-2000:]}")
+    return done.stdout
 
 
 def fingerprint() -> str:
@@ -118,11 +122,51 @@ def tasks_run(out: str, schedule: str) -> list[str]:
     ]
 
 
-def prepare_catalogs(project: Path, schedule: str, env: dict[str, str]) -> None:
+def prepare_catalogs(project: Path, schedule: str, env: dict[str, str]) -> dict[str, Path]:
     """``scripts/sync.py --catalogs-only SCHEDULE``, not measured: the catalogs a project that
-    ran before has (each size's sandbox has new addresses, so its first run would discover)."""
+    ran before has (each size's sandbox has new addresses, so its first run would discover).
+    The kept catalog of each extractor of the tasks it would run (not of a skipped one)."""
     command = [sys.executable, str(ROOT / "scripts" / "sync.py"), "--catalogs-only", schedule]
-    checked(command, project, env, 900, f"scripts/sync.py --catalogs-only {schedule}")
+    out = checked(command, project, env, 900, f"scripts/sync.py --catalogs-only {schedule}")
+    tasks = [task.removesuffix(" (its catalog only)") for task in tasks_run(out, schedule)]
+    extractors = [task.split()[0] for task in tasks]
+    return {name: project / ".meltano" / "sync-catalogs" / f"{name}.json" for name in extractors}
+
+
+def union_of_selections(catalogs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One catalog selecting what any of ``catalogs`` (of one tap) selects: a stream or field
+    is selected when one of them selects it."""
+    union = copy.deepcopy(catalogs[0])
+    for other in catalogs[1:]:
+        selected = {
+            (stream["tap_stream_id"], tuple(entry["breadcrumb"]))
+            for stream in other["streams"]
+            for entry in stream.get("metadata", [])
+            if entry.get("metadata", {}).get("selected")
+        }
+        for stream in union["streams"]:
+            for entry in stream.get("metadata", []):
+                if (stream["tap_stream_id"], tuple(entry["breadcrumb"])) in selected:
+                    entry.setdefault("metadata", {})["selected"] = True
+    return union
+
+
+def piped_catalogs(
+    project: Path, env: dict[str, str], taps: list[str], out: Path
+) -> dict[str, Path]:
+    """The production selection of each tap: the union of the selections of the extractors of
+    the ``sync-all`` job that ``scripts/sync.py`` runs (the absences task into the system that
+    leads absences is left out), written to ``out/catalog-TAP.json``."""
+    kept = prepare_catalogs(project, "sync-all", env)
+    catalogs = {}
+    for tap in taps:
+        mine = [path for name, path in kept.items() if name.split("--")[0] == tap]
+        if not mine:
+            raise BenchError(f"No extractor of the sync-all job runs {tap}: nothing to select.")
+        union = union_of_selections([json.loads(path.read_text()) for path in mine])
+        catalogs[tap] = out / f"catalog-{tap}.json"
+        catalogs[tap].write_text(json.dumps(union), encoding="utf-8")
+    return catalogs
 
 
 def run_schedule(

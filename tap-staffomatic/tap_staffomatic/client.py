@@ -84,6 +84,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
 
     def __init__(self, tap: Tap, services: RunServices) -> None:
         self.services = services
+        self._missing_ok = False
         super().__init__(tap)
 
     @property
@@ -158,6 +159,8 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
         path = urlsplit(response.url).path
         if status in self.services.retry.statuses or status >= 500:
             raise RetriableAPIError(f"Staffomatic answered {status} for {path}", response)
+        if status == 404 and self._missing_ok:
+            return  # read_one: a record that is gone
         if status >= 400:
             raise StaffomaticError(self._fatal_message(status, path, response))
 
@@ -261,30 +264,69 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
 
     # ---- reading collections that are not streams (look-ups) ----------------------------------
 
-    def read_all(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[dict]:
-        """Every object of a collection (all pages), with this stream's retries and pacing."""
-        send = self.request_decorator(self._request)
+    def read_all(
+        self, path: str, params: Mapping[str, str] | None = None, first_page: int = 1
+    ) -> Iterator[dict]:
+        """Every object of a collection (all pages from ``first_page``), with this stream's
+        retries and pacing."""
         paginator = StaffomaticPaginator()
-        first = {**(params or {}), "page": 1, "per_page": PAGE_SIZE}
+        first = {**(params or {}), "page": first_page, "per_page": PAGE_SIZE}
         while not paginator.finished:
             token = paginator.current_value
-            request = self.build_prepared_request(
-                method="GET",
-                url=token.geturl() if token else f"{self.url_base}{path}",
-                params=None if token else first,
-                headers=self.http_headers,
-            )
-            response = send(request, None)
-            records = self._json(response)
-            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-                raise StaffomaticError(
-                    f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
-                    "check that `base_url` is the Staffomatic API address ending in /v3."
-                )
+            url = token.geturl() if token else f"{self.url_base}{path}"
+            response = self._get(url, None if token else first)
+            records = self._list(response)
             if not records:
                 break
             yield from records
             paginator.advance(response)
+
+    def read_page(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> tuple[list[dict], int | None]:
+        """The first page of a collection and its number of pages: the page ``Link
+        rel="last"`` names, 1 when the page is not full, None when the server does not say."""
+        first = {**(params or {}), "page": 1, "per_page": PAGE_SIZE}
+        response = self._get(f"{self.url_base}{path}", first)
+        records = self._list(response)
+        if len(records) < PAGE_SIZE:
+            return records, 1
+        last = response.links.get("last", {}).get("url")
+        pages = dict(parse_qsl(urlsplit(last).query)).get("page") if last else None
+        return records, int(pages) if pages and pages.isdigit() else None
+
+    def read_one(self, path: str) -> dict[str, Any] | None:
+        """One object (``/users/7.json``), None when Staffomatic no longer has it (404)."""
+        self._missing_ok = True
+        try:
+            response = self._get(f"{self.url_base}{path}", None)
+        finally:
+            self._missing_ok = False
+        if response.status_code == 404:
+            return None
+        found = self._json(response)
+        if not isinstance(found, dict):
+            raise StaffomaticError(
+                f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
+                "check that `base_url` is the Staffomatic API address ending in /v3."
+            )
+        return found
+
+    def _get(self, url: str, params: Mapping[str, Any] | None) -> requests.Response:
+        send = self.request_decorator(self._request)
+        request = self.build_prepared_request(
+            method="GET", url=url, params=params, headers=self.http_headers
+        )
+        return send(request, None)
+
+    def _list(self, response: requests.Response) -> list[dict]:
+        records = self._json(response)
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise StaffomaticError(
+                f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
+                "check that `base_url` is the Staffomatic API address ending in /v3."
+            )
+        return records
 
     def selects(self, field: str) -> bool:
         """Whether the catalog selects this field of the stream (a look-up only it needs is

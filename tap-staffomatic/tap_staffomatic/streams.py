@@ -15,6 +15,8 @@ from vendor_http.timeutil import day_window, parse_timestamp, utc_text
 
 from tap_staffomatic import schemas
 from tap_staffomatic.client import StaffomaticStream
+from tap_staffomatic.identities import FIELDS as IDENTITY_FIELDS
+from tap_staffomatic.identities import Identities
 
 
 class AccountStream(StaffomaticStream):
@@ -151,9 +153,12 @@ class WindowStream(StaffomaticStream):
     def last_change(self, record: dict[str, Any]) -> datetime | None:
         return parse_timestamp(record.get("updated_at"))
 
+    def bookmark(self, context: Context | None) -> datetime | None:
+        return parse_timestamp(self.get_context_state(context).get("replication_key_value"))
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        bookmark = parse_timestamp(self.get_context_state(context).get("replication_key_value"))
+        bookmark = self.bookmark(context)
         if bookmark is not None:
             since = bookmark - timedelta(minutes=self.config["lookback_minutes"])
             self.logger.info("Emitting %s changed since %s", self.name, since.isoformat())
@@ -213,7 +218,8 @@ class AbsencesStream(WindowStream):
 
 
 class WorkTimersStream(WindowStream):
-    """Work timers of the last ``timer_window_days``, each with its breaks embedded.
+    """Work timers of the last ``timer_window_days``, each with its breaks embedded, and when
+    selected its user's ``user_custom_id`` and ``user_email`` (:mod:`tap_staffomatic.identities`).
 
     Breaks come from one paged ``break_timers`` list over the same window, not from one request
     per timer.
@@ -242,10 +248,26 @@ class WorkTimersStream(WindowStream):
             items.sort(key=lambda item: parse_timestamp(item.get("starts_at")) or self.now)
         return found
 
+    @cached_property
+    def identities(self) -> Identities:
+        return Identities(self)
+
     @override
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The timers, with their users' identity fields when selected: for a batch of changes
+        (no ACTIVATE_VERSION to keep in order) the changed timers are read first, then only
+        their users; a whole window reads the user list once."""
         _ = self.breaks  # read before the first timer
-        yield from super().get_records(context)
+        selected = [name for name in IDENTITY_FIELDS if self.selects(name)]
+        records: Iterable[dict[str, Any]] = super().get_records(context)
+        if not selected:
+            yield from records
+            return
+        if self.bookmark(context) is not None:
+            records = list(records)
+            self.identities.read_for(record.get("user_id") for record in records)
+        for record in records:
+            yield record | self.identities.fields_of(record.get("user_id"), selected)
 
     @override
     def last_change(self, record: dict[str, Any]) -> datetime | None:

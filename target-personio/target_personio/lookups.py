@@ -60,6 +60,9 @@ class OnAsking(Mapping[Key, Sequence[str]]):
         return len(self._found())
 
 
+TIMER_USER_FIELDS = {"user_custom_id", "user_email"}
+"""Fields of a work timer that carry its user's identity instead of the ``users`` stream."""
+
 ReadAs = tuple[str, tuple[tuple[str, Any], ...]]
 
 
@@ -101,6 +104,19 @@ class Lookups:
         custom_id = str(record.get("custom_id") or "").strip()
         email = str(record.get("email") or "").strip().lower()
         self.users[str(record["id"])] = (custom_id, email)
+
+    def add_timer_user(self, timer: Mapping[str, Any]) -> None:
+        """The user identity a work timer carries (tap-staffomatic's ``user_custom_id`` and
+        ``user_email``, when selected), as the ``users`` stream would give it."""
+        if timer.get("user_id") is None or not TIMER_USER_FIELDS & timer.keys():
+            return
+        self.add_user(
+            {
+                "id": timer["user_id"],
+                "custom_id": timer.get("user_custom_id"),
+                "email": timer.get("user_email"),
+            }
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -65,7 +65,8 @@ class SyncRun:
         """Staffomatic, read to confirm deletions of vanished or no longer eligible records
         (None: no Staffomatic credential is set)."""
         self.lookups_ready = False
-        """True once the users stream has been read (window records wait until then)."""
+        """True once users are known: the users stream has been read, or timers carry their
+        users' identity (window records wait until then)."""
         self.at_end: list[Callable[[], None]] = []
         """Called after the last drain, before the run is closed."""
         self._client: PersonioClient | None = None

@@ -122,7 +122,8 @@ class _WindowSink(_RunSink, BatchSink):
     @override
     def process_record(self, record: dict, context: dict) -> None:
         if self.sync.lookups.users:
-            # tap-staffomatic sends one stream after the other: users are complete by now.
+            # tap-staffomatic sends one stream after the other: users are complete by now
+            # (or, with user_custom_id and user_email selected, each timer brings its own).
             self.sync.lookups_ready = True
         self._seen.add(str(record["id"]))
         super().process_record(record, context)
@@ -196,6 +197,11 @@ class WorkTimersSink(_WindowSink):
     """Work timers into attendance periods (WORK and BREAK), one timer to several periods."""
 
     entity = TIMERS
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        self.sync.lookups.add_timer_user(record)
+        super().process_record(record, context)
 
     @override
     def plan(self, records: list[dict[str, Any]]) -> list[Plan]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -424,6 +425,9 @@ def test_change_staffomatic_adds_changes_and_deletes_timers_in_every_state() -> 
     assert all(b["work_timer_id"] in ids for b in state["break_timers"])
     new = timers[-3:]
     assert [t["state"] for t in new] == ["verified", "stopped", "running"]
+    # Stamped as made now: after the seed's history, inside the next run's look-back.
+    stamped = [datetime.fromisoformat(t["updated_at"]) for t in [*earlier, *new]]
+    assert all(datetime.now(UTC) - s < timedelta(minutes=5) for s in stamped)
     assert new[2]["ends_at"] is None
     assert new[0]["starts_at"].endswith("T16:00:00+01:00")
 
@@ -546,3 +550,41 @@ def test_the_scheduled_table_names_what_the_run_is_compared_with() -> None:
     full = scheduled_record(compared_with="rerun", tasks=tasks)
     assert reporting.piped_runs_of(full) == "its 2 tasks"
     assert reporting.piped_runs_of(scheduled_record()) == "partial (both pipelines)"  # older
+
+
+def test_the_union_of_selections_selects_what_either_catalog_selects() -> None:
+    load("sandbox_process", "sandbox_process")
+    scheduled = load("scheduled", "scheduled")
+
+    def catalog(selected: dict[tuple[str, str | None], bool]) -> dict[str, Any]:
+        streams: dict[str, list[dict[str, Any]]] = {}
+        for (stream, column), on in selected.items():
+            crumb = [] if column is None else ["properties", column]
+            streams.setdefault(stream, []).append(
+                {"breadcrumb": crumb, "metadata": {"selected": on, "inclusion": "available"}}
+            )
+        return {"streams": [{"tap_stream_id": k, "metadata": v} for k, v in streams.items()]}
+
+    employees = catalog(
+        {("employees", None): True, ("employees", "email"): True, ("absences", None): False}
+        | {("absences", "id"): False, ("attendances", None): False}
+    )
+    absences = catalog(
+        {("employees", None): False, ("employees", "email"): False, ("absences", None): True}
+        | {("absences", "id"): True, ("attendances", None): False}
+    )
+    union = scheduled.union_of_selections([employees, absences])
+
+    chosen = {
+        (stream["tap_stream_id"], tuple(entry["breadcrumb"]))
+        for stream in union["streams"]
+        for entry in stream["metadata"]
+        if entry["metadata"]["selected"]
+    }
+    assert chosen == {
+        ("employees", ()),
+        ("employees", ("properties", "email")),
+        ("absences", ()),
+        ("absences", ("properties", "id")),
+    }
+    assert employees["streams"][1]["metadata"][0]["metadata"]["selected"] is False  # a copy

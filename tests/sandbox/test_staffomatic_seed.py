@@ -182,3 +182,24 @@ def test_describe_names_the_account_and_its_credentials() -> None:
     assert roster.STAFFOMATIC_EMAIL in text
     assert roster.STAFFOMATIC_PASSWORD in text
     assert roster.STAFFOMATIC_API_TOKEN in text
+
+
+@pytest.mark.parametrize("now", NOWS, ids=str)
+def test_the_scale_seed_is_history_with_one_latest_change(now: datetime) -> None:
+    state = build_state("scale", now, employees=40, timers_per_week=7, weeks=2)
+    timers = state["work_timers"]
+    breaks: dict[int, list[dict[str, Any]]] = {}
+    for item in state["break_timers"]:
+        breaks.setdefault(item["work_timer_id"], []).append(item)
+    # A timer's last change is its own or one of its breaks' (as tap-staffomatic counts it).
+    changes = sorted(
+        max(at(item["updated_at"]) for item in (timer, *breaks.get(timer["id"], ())))
+        for timer in timers
+    )
+    latest = changes[-1]
+    assert now - timedelta(hours=2) < latest <= now
+    # The bookmark of a run right after seeding is that change; 240 minutes before it there is
+    # no other, so an incremental run re-reads one timer, whatever the size.
+    assert changes[-2] < latest - timedelta(minutes=240)
+    for timer in timers:
+        assert at(timer["created_at"]) <= at(timer["updated_at"])

@@ -235,6 +235,8 @@ def test_a_running_timer_keeps_a_null_end_and_its_breaks_are_embedded_in_order(
     }
     requests_mock.get(f"{API}/break_timers.json", [{"json": breaks}, {"json": []}])
     requests_mock.get(f"{API}/work_timers.json", [{"json": [timer]}, {"json": []}])
+    user = {"id": 11, "custom_id": "1001", "email": "anna@example.org", "phone": "0170"}
+    requests_mock.get(f"{API}/users.json", [{"json": [user]}, {"json": []}])
 
     (row,) = read("work_timers")
 
@@ -245,6 +247,7 @@ def test_a_running_timer_keeps_a_null_end_and_its_breaks_are_embedded_in_order(
         {"id": 8, "starts_at": "2024-05-02T12:00:00+02:00", "ends_at": None, "duration": 0},
     ]  # fmt: skip
     assert "unknown_field" not in row
+    assert (row["user_custom_id"], row["user_email"]) == ("1001", "anna@example.org")
     break_request = requests_mock.request_history[0]
     assert break_request.path == "/v3/acme/break_timers.json"
     assert set(break_request.qs) == {"from", "until", "page", "per_page"}

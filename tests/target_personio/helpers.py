@@ -131,7 +131,8 @@ def singer_input(
         False,
     )
     user_rows = [
-        {"first_name": "F", "last_name": "L", "locked_at": None, **u} for u in (users or USERS)
+        {"first_name": "F", "last_name": "L", "locked_at": None, **u}
+        for u in (USERS if users is None else users)
     ]
     stream("users", schemas.USERS, user_rows, False)
     stream("absence_types", schemas.ABSENCE_TYPES, ABSENCE_TYPES, False)

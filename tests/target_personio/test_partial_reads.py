@@ -145,3 +145,50 @@ def harness_state_without_periods(h: Harness) -> dict[str, Any]:
     state = h.state()
     state["attendance_periods"] = []
     return state
+
+
+def with_identity(record: dict[str, Any], users: list[dict[str, Any]]) -> dict[str, Any]:
+    """A timer as tap-staffomatic sends it with ``user_custom_id`` and ``user_email`` selected."""
+    user = next(u for u in users if u["id"] == record["user_id"])
+    return {**record, "user_custom_id": user["custom_id"], "user_email": user["email"]}
+
+
+def partial_run_without_users(h: Harness, tmp_path: Path, extra: int) -> dict[str, int]:
+    """``partial_run`` with the users' identity on the timers and no users stream."""
+    users = company(h, extra)
+    ledger = sqlite_url(tmp_path, f"ledger-identity-{extra}.db")
+    full = [with_identity(t, users) for t in (T1, T2, T3)]
+    h.run(singer_input(full, users=[]), ledger_url=ledger)
+    h.reset_counts()
+    changes = [with_identity(t, users) for t in CHANGES]
+    h.run(singer_input(changes, full=False, users=[]), ledger_url=ledger)
+    return {key: n for key, n in h.requests()["by_endpoint"].items() if "/auth" not in key}
+
+
+def test_timers_that_carry_their_users_identity_need_no_users_stream(
+    harness: Harness, tmp_path: Path
+) -> None:
+    initial = harness_state_without_periods(harness)
+    harness.load(initial)
+    with_users, with_users_end = partial_run(harness, tmp_path, extra=400)
+    harness.load(initial)
+    smaller = partial_run_without_users(harness, tmp_path, extra=400)
+    smaller_end = [harness.attendances(person) for person in PEOPLE]
+    harness.load(initial)
+    larger = partial_run_without_users(harness, tmp_path, extra=800)
+
+    assert smaller == larger == with_users
+    assert smaller_end == with_users_end
+    assert smaller_end[3] == [("WORK", "2024-10-29T09:00:00", "2024-10-29T13:00:00")]
+
+
+def test_a_timer_of_a_user_with_no_custom_id_maps_by_the_e_mail_it_carries(
+    harness: Harness, tmp_path: Path
+) -> None:
+    # Ben's user has no custom_id (target-staffomatic never linked him) and an e-mail in
+    # another case with a trailing space: the e-mail on the timer finds his person.
+    ben = with_identity(T2, USERS)
+    assert ben["user_custom_id"] is None
+    harness.run(singer_input([ben], users=[]), ledger_url=sqlite_url(tmp_path))
+
+    assert harness.attendances("1002") == [("WORK", "2024-10-29T07:00:00", "2024-10-29T15:00:00")]

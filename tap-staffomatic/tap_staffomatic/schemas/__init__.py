@@ -153,6 +153,14 @@ BREAK = th.ObjectType(
 WORK_TIMERS = th.PropertiesList(
     th.Property("id", _ID, required=True),
     th.Property("user_id", th.IntegerType),
+    th.Property(
+        "user_custom_id",
+        th.StringType,
+        description="The user's custom_id (the Personio employee id); read only when selected",
+    ),
+    th.Property(
+        "user_email", th.StringType, description="The user's e-mail; read only when selected"
+    ),
     th.Property("location_id", th.IntegerType),
     th.Property("state", th.StringType, description="running, stopped or verified"),
     th.Property("starts_at", th.DateTimeType),
