@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from budgets import budgets_as_json, budgets_of
+from budgets import Budget, budgets_as_json, budgets_of
 from changes import change_personio, change_staffomatic
 from events import measure_events
 from phases import Bench, configs_for
@@ -94,18 +94,34 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     started = time.monotonic()
+    sizes: list[dict[str, Any]] = []
     try:
         project = meltano_project()  # also with --no-scheduled: the piped runs' selection
-        sizes = [measure(args, size, project) for size in args.sizes]
+        for size in args.sizes:
+            sizes.append(measure(args, size, project))
+            if len(sizes) < len(args.sizes):  # the sizes so far, kept should a later one fail
+                write(args.out, *results_of(args, sizes, started))
     except (BenchError, AdminError) as error:
         print(f"\nbench: {error}", file=sys.stderr)
         return 1
+    results, budgets = results_of(args, sizes, started)
+    write(args.out, results, budgets)
+    print()
+    print(report(results, budgets, markdown=False))
+    print(f"Written: {args.out / 'results.json'} and {args.out / 'RESULTS.md'}")
+    return 0 if results["passed"] else 1
+
+
+def results_of(
+    args: argparse.Namespace, sizes: list[dict[str, Any]], started: float
+) -> tuple[dict[str, Any], list[Budget]]:
+    """``results.json``'s document and the budgets, for the sizes measured so far."""
     budgets = budgets_of(sizes)
     results = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "parameters": {
-            "sizes": args.sizes,
+            "sizes": [size["employees"] for size in sizes],
             "absences_per_employee": args.absences_per_employee,
             "timers_per_week": args.timers_per_week,
             "weeks": args.weeks,
@@ -120,11 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "budgets": budgets_as_json(budgets),
         "passed": all(b.passed for b in budgets),
     }
-    write(args.out, results, budgets)
-    print()
-    print(report(results, budgets, markdown=False))
-    print(f"Written: {args.out / 'results.json'} and {args.out / 'RESULTS.md'}")
-    return 0 if results["passed"] else 1
+    return results, budgets
 
 
 def change(sb: Sandbox, percent: float, batch: int) -> dict[str, dict[str, int]]:
