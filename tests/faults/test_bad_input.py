@@ -304,8 +304,10 @@ def into_personio(
             variant(shift, id=990001, starts_at=MISSING),
             variant(shift, id=MISSING),
             variant(shift, id=990003, starts_at=start.replace("T07:00", "T12:00"), ends_at=end),
-            variant(shift, id=990004, user_id=999999),
-            variant(shift, id=990005, user_id=286990),
+            # the tap gives a timer its user's identity: none for a user it cannot find, none
+            # for a user without e-mail or custom_id
+            variant(shift, id=990004, user_id=999999, user_custom_id=None, user_email=None),
+            variant(shift, id=990005, user_id=286990, user_custom_id=None, user_email=None),
             variant(shift, id=990006, starts_at=end, ends_at=start),
             variant(shift, id=990007, starts_at="2026-02-30T07:00:00+01:00"),
             variant(shift, id=990008, breaks=[outside_break(shift["record"])]),
