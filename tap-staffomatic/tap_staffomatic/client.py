@@ -137,10 +137,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
         if not self.paginated:
             body = [body]
         if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-            raise StaffomaticError(
-                f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
-                "check that `base_url` is the Staffomatic API address ending in /v3."
-            )
+            raise _unexpected(response)
         yield from body
 
     @override
@@ -306,10 +303,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
             return None
         found = self._json(response)
         if not isinstance(found, dict):
-            raise StaffomaticError(
-                f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
-                "check that `base_url` is the Staffomatic API address ending in /v3."
-            )
+            raise _unexpected(response)
         return found
 
     def _get(self, url: str, params: Mapping[str, Any] | None) -> requests.Response:
@@ -322,10 +316,7 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
     def _list(self, response: requests.Response) -> list[dict]:
         records = self._json(response)
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise StaffomaticError(
-                f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
-                "check that `base_url` is the Staffomatic API address ending in /v3."
-            )
+            raise _unexpected(response)
         return records
 
     def selects(self, field: str) -> bool:
@@ -349,3 +340,11 @@ class StaffomaticStream(RESTStream[ParseResult | None]):
                 f"Staffomatic sent no JSON for {urlsplit(response.url).path}: check that "
                 "`base_url` is the Staffomatic API address ending in /v3."
             ) from None
+
+
+def _unexpected(response: requests.Response) -> StaffomaticError:
+    """A body of the wrong shape: most likely ``base_url`` is not the API's address."""
+    return StaffomaticError(
+        f"Staffomatic sent an unexpected body for {urlsplit(response.url).path}: "
+        "check that `base_url` is the Staffomatic API address ending in /v3."
+    )
