@@ -203,6 +203,14 @@ def run_schedule(
             f"`scripts/sync.py {schedule}` ended with exit code {process.returncode}:\n"
             f"{errors[-1000:]}\n{tail}"
         )
+    said_text = said.read_text()
+    if "discovering the catalog of" in said_text:
+        # prepare_catalogs made them ready just before: the plugins' code or settings changed
+        raise BenchError(
+            f"`scripts/sync.py {schedule}` discovered a catalog again, so its time is not the "
+            "scheduled path's: a plugin's code or the project changed during the benchmark. "
+            "Measure again on a checkout that does not change while the benchmark runs."
+        )
     # wait4 of the script counts the children it waited for (Meltano, which waited for the
     # plugins), so this is the CPU time of the whole scheduled path.
-    return wall, usage.ru_utime + usage.ru_stime, tasks_run(said.read_text(), schedule)
+    return wall, usage.ru_utime + usage.ru_stime, tasks_run(said_text, schedule)

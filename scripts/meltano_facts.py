@@ -11,9 +11,10 @@ prints one JSON document:
 - ``absence_source``: each sync target's resolved ``absence_source`` (``ABSENCE_SOURCE``, a
   per-plugin variable, ``.env``, the environment's config or meltano.yml's default, as Meltano
   resolves it for the run);
-- ``extractors``: per extractor of the tasks of the names given, the variable of its ``catalog``
-  extra and the key of its catalog: a hash of everything discovery and the selection depend on
-  (see :func:`catalog_key`).
+- ``extractors``: per extractor of the tasks of the names given that are run (not of an absences
+  task into the system that leads absences, left out), the variable of its ``catalog`` extra and
+  the key of its catalog: a hash of everything discovery and the selection depend on (see
+  :func:`catalog_key`).
 
 ``scripts/sync.py`` falls back to ``meltano schedule list`` / ``job list`` (and Meltano's own
 discovery before each task) when Meltano's library cannot be used, e.g. on another version.
@@ -32,6 +33,9 @@ from typing import Any
 from meltano.core.plugin import PluginType
 from meltano.core.plugin.settings_service import PluginSettingsService
 from meltano.core.project import Project
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sync_tasks import not_leading
 
 SOURCE_SUFFIXES = (".py", ".json", ".toml", ".cfg", ".yml", ".yaml", ".txt")
 """Files of an editable plugin folder that can change what its discovery answers."""
@@ -72,8 +76,8 @@ def catalog_key(project: Project, config: dict[str, Any], code: str) -> str:
 
 
 def facts(environment: str | None, names: list[str]) -> dict[str, Any]:
-    """The facts; catalog keys for the extractors of the tasks of ``names`` only (resolving an
-    extractor's settings takes Meltano a good fraction of a second)."""
+    """The facts; catalog keys for the extractors of the tasks of ``names`` that are run only
+    (resolving an extractor's settings takes Meltano a good fraction of a second)."""
     project = Project.find()
     chosen = environment or os.environ.get("MELTANO_ENVIRONMENT")
     chosen = chosen or project.settings.get("default_environment")
@@ -94,7 +98,8 @@ def facts(environment: str | None, names: list[str]) -> dict[str, Any]:
         if settings.find_setting("absence_source") is not None:
             out["absence_source"][loader.name] = settings.get("absence_source")
     jobs = [out["schedules"][n]["job"] if n in out["schedules"] else n for n in names]
-    wanted = {task.split()[0] for job in jobs for task in out["jobs"].get(job, [])}
+    tasks = [task for job in jobs for task in out["jobs"].get(job, [])]
+    wanted = {t.split()[0] for t in tasks if not not_leading(t, out["absence_source"])}
     for extractor in project.plugins.get_plugins_of_type(PluginType.EXTRACTORS):
         if extractor.name not in wanted:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,13 @@ class Sync:
     def script(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         """``python scripts/sync.py ARGS`` in the project."""
         return self._run([sys.executable, "scripts/sync.py", *args], extra_env)
+
+    def facts(self, *names: str, **extra_env: str) -> dict[str, Any]:
+        """``python scripts/meltano_facts.py NAMES`` in the project: what sync.py reads of it."""
+        done = self._run([sys.executable, "scripts/meltano_facts.py", *names], extra_env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        facts: dict[str, Any] = json.loads(done.stdout)
+        return facts
 
     def _run(self, command: list[str], extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

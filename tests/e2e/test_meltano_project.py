@@ -231,6 +231,8 @@ def test_the_schedule_skips_the_absences_into_the_leading_system_and_keeps_its_c
     assert "3 of 3 catalogs ready; no task was run." in ready.stdout
     assert writes(sync.personio) + writes(sync.staffomatic) == 0
     assert set(catalog_times(sync.project)) == extractors
+    # the extractor of the skipped task is not even keyed (resolving its settings takes time)
+    assert set(sync.facts("daily-full-refresh")["extractors"]) == extractors
     employees = json.loads(
         (sync.project / ".meltano" / "sync-catalogs" / "tap-personio--employees.json").read_text()
     )
@@ -285,6 +287,12 @@ def test_with_staffomatic_leading_the_schedule_skips_the_absences_into_staffomat
     assert f"-- incremental-every-2h: skipped {skipped}: Staffomatic leads absences" in done.stdout
     assert "-- incremental-every-2h: tap-staffomatic--absences target-personio" in done.stdout
     assert "All 3 tasks succeeded." in done.stdout
+    keyed = sync.facts("incremental-every-2h", ABSENCE_SOURCE="staffomatic")["extractors"]
+    assert set(keyed) == {
+        "tap-personio--employees",
+        "tap-staffomatic--absences",
+        "tap-staffomatic--timers",
+    }
 
 
 def test_meltano_run_of_a_job_stops_at_its_first_failing_task(sync: Sync) -> None:
