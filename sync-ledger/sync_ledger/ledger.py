@@ -36,6 +36,7 @@ from sync_ledger.records import (
     RunInfo,
     fingerprint,
     meltano_context,
+    shared_data,
     utcnow,
 )
 from sync_ledger.runs import STALE_RUN_HOURS, Run, close_interrupted, count_actions, this_host
@@ -126,7 +127,9 @@ class Ledger:
         query = select(links).where(links.c.system == system, links.c.entity == entity)
         with self.engine.connect() as conn:
             return {
-                row.source_id: Link(row.dest_id, row.fingerprint, row.updated_at, row.data or {})
+                row.source_id: Link(
+                    row.dest_id, row.fingerprint, row.updated_at, shared_data(row.data)
+                )
                 for row in conn.execute(query)
             }
 

@@ -219,7 +219,7 @@ def _plan_removal(
     lk: Lookups,
     link: Link | None,
     linked: int | None,
-    current: dict[str, Any] | None,
+    current: Mapping[str, Any] | None,
 ) -> Plan:
     """A period removed in Personio (rejected, cancelled, ...): delete what the sync created."""
     if linked is None:
@@ -278,7 +278,9 @@ class _Wanted:
         return ops
 
 
-def _plan_changes(plan: Plan, wanted: _Wanted, current: dict[str, Any], link: Link | None) -> Plan:
+def _plan_changes(
+    plan: Plan, wanted: _Wanted, current: Mapping[str, Any], link: Link | None
+) -> Plan:
     """Bring an existing absence in step: approve it, update it, or replace a decided one."""
     state = str(current.get("state") or "new")
     same = (link is not None and link.fingerprint == wanted.fingerprint) or absence_key(
