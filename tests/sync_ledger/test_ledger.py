@@ -90,6 +90,17 @@ def test_saved_links_load_in_bulk_per_system_and_entity(ledger: Ledger, clock: A
     assert ledger.links("personio", "attendance") == {}
 
 
+def test_loaded_links_share_their_data_keys_and_short_texts(ledger: Ledger) -> None:
+    for n in (1, 2):
+        ledger.save_link("personio", "absence", f"{n}", f"{n}", "f", {"start": "2026-10-08"})
+
+    first, second = ledger.links("personio", "absence").values()
+    assert first.data == second.data == {"start": "2026-10-08"}
+    [(key_1, day_1)], [(key_2, day_2)] = first.data.items(), second.data.items()
+    assert key_1 is key_2
+    assert day_1 is day_2
+
+
 def test_saving_a_link_again_replaces_destination_fingerprint_data_and_time(
     ledger: Ledger, clock: Any
 ) -> None:
