@@ -21,7 +21,8 @@ class Link:
     """What a source record was last written as in the destination.
 
     A run holds the links of every record it syncs (tens of thousands at 10,000 employees), so
-    a link is kept in slots and its ``data`` made with :func:`shared_data`."""
+    a link is kept in slots, and links whose ``data`` is the same share one dict
+    (:func:`shared_data`): it is never changed in place (copy it to build other data)."""
 
     dest_id: str
     fingerprint: str | None
@@ -29,13 +30,19 @@ class Link:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def shared_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Link data whose keys and short texts (a location, a day) are one copy for every link
-    (``sys.intern``), not one per link: read from the ledger, each row's JSON has its own."""
-    return {
-        sys.intern(key): sys.intern(value) if type(value) is str and len(value) <= 32 else value
-        for key, value in (data or {}).items()
-    }
+SharedData = dict[tuple[tuple[str, type, Any], ...], dict[str, Any]]
+"""Link data by its content (each value with its type, so that ``1`` and ``True`` differ)."""
+
+
+def shared_data(data: Mapping[str, Any] | None, known: SharedData) -> dict[str, Any]:
+    """``data`` as a dict, the one in ``known`` with the same content if there is one: many
+    links hold the same data (a location and department, a location and days), and each row's
+    JSON read from the ledger is a dict of its own. Data holding a list is not shared."""
+    fresh = {sys.intern(key): value for key, value in (data or {}).items()}
+    try:
+        return known.setdefault(tuple((k, type(v), v) for k, v in fresh.items()), fresh)
+    except TypeError:  # unhashable: a list or a mapping among the values
+        return fresh
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ direct read of the Personio period confirms it is gone (``Plan.confirm``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -115,19 +116,24 @@ def read_absence(
     timed = not (second_half or first_half) and (
         starts.time() != time(0, 0) or ends.time() not in whole
     )
+    zone = _get(record, "timezone", "timezone_id")
+    # Absences wait for their employee's link until the end of the input when they come first,
+    # so the texts they repeat (person, type, status, zone) are kept once (sys.intern).
     return AbsenceIn(
         id=str(sid),
-        person_id=str(person),
-        type_id=type_id,
-        type_name=str(type_name or "").strip(),
+        person_id=sys.intern(str(person)),
+        type_id=sys.intern(type_id),
+        type_name=sys.intern(str(type_name or "").strip()),
         start=starts.date(),
         end=ends.date(),
         starts_second_half=second_half,
         ends_first_half=first_half,
-        status=norm(_get(record, "approval_status", "approval.status", "status") or "approved"),
+        status=sys.intern(
+            norm(_get(record, "approval_status", "approval.status", "status") or "approved")
+        ),
         start_time=starts.time() if timed else None,
         end_time=ends.time() if timed else None,
-        time_zone=_get(record, "timezone", "timezone_id"),
+        time_zone=sys.intern(zone) if isinstance(zone, str) else zone,
     )
 
 
