@@ -91,9 +91,12 @@ def test_saved_links_load_in_bulk_per_system_and_entity(ledger: Ledger, clock: A
 
 
 def test_loaded_links_with_the_same_data_share_one_dict(ledger: Ledger) -> None:
-    for n, data in enumerate(({"day": "2026-10-08"}, {"day": "2026-10-08"}, {"day": "2026-10-09"})):
+    days: list[dict[str, Any]] = [{"day": "2026-10-08"}, {"day": "2026-10-08"}]
+    days.append({"day": "2026-10-09"})
+    others: list[dict[str, Any]] = [{"on": True}, {"on": 1}, {"ids": [1]}, {"ids": [1]}]
+    for n, data in enumerate(days):
         ledger.save_link("personio", "absence", f"a{n}", f"{n}", "f", data)
-    for n, data in enumerate(({"on": True}, {"on": 1}, {"ids": [1]}, {"ids": [1]})):
+    for n, data in enumerate(others):
         ledger.save_link("personio", "absence", f"b{n}", f"{n}", "f", data)
 
     loaded = ledger.links("personio", "absence")
