@@ -34,8 +34,10 @@ from sync_ledger.records import (
     Link,
     Retry,
     RunInfo,
+    SharedData,
     fingerprint,
     meltano_context,
+    shared_data,
     utcnow,
 )
 from sync_ledger.runs import STALE_RUN_HOURS, Run, close_interrupted, count_actions, this_host
@@ -124,9 +126,12 @@ class Ledger:
     def links(self, system: str, entity: str) -> dict[str, Link]:
         """Every link of one source system and entity, by source id (load once per run)."""
         query = select(links).where(links.c.system == system, links.c.entity == entity)
+        known: SharedData = {}
         with self.engine.connect() as conn:
             return {
-                row.source_id: Link(row.dest_id, row.fingerprint, row.updated_at, row.data or {})
+                row.source_id: Link(
+                    row.dest_id, row.fingerprint, row.updated_at, shared_data(row.data, known)
+                )
                 for row in conn.execute(query)
             }
 

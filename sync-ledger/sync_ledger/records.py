@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -15,14 +16,33 @@ ACTIONS = ("create", "link", "update", "lock", "unlock", "approve", "delete", "s
 STATUSES = ("success", "failed", "interrupted")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
-    """What a source record was last written as in the destination."""
+    """What a source record was last written as in the destination.
+
+    A run holds the links of every record it syncs (tens of thousands at 10,000 employees), so
+    a link is kept in slots, and links whose ``data`` is the same share one dict
+    (:func:`shared_data`): it is never changed in place (copy it to build other data)."""
 
     dest_id: str
     fingerprint: str | None
     updated_at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+
+
+SharedData = dict[tuple[tuple[str, type, Any], ...], dict[str, Any]]
+"""Link data by its content (each value with its type, so that ``1`` and ``True`` differ)."""
+
+
+def shared_data(data: Mapping[str, Any] | None, known: SharedData) -> dict[str, Any]:
+    """``data`` as a dict, the one in ``known`` with the same content if there is one: many
+    links hold the same data (a location and department, a location and days), and each row's
+    JSON read from the ledger is a dict of its own. Data holding a list is not shared."""
+    fresh = {sys.intern(key): value for key, value in (data or {}).items()}
+    try:
+        return known.setdefault(tuple((k, type(v), v) for k, v in fresh.items()), fresh)
+    except TypeError:  # unhashable: a list or a mapping among the values
+        return fresh
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import io
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
 
@@ -134,7 +134,8 @@ class NewestOnly:
 
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
-        self._handed: dict[str, datetime] = {}
+        self._handed: dict[str, int] = {}
+        """The change time of each record handed on (an int, as one is kept per record)."""
 
     def __call__(self, records: Iterable[R]) -> list[R]:
         chosen: dict[str, R] = {}
@@ -153,18 +154,25 @@ class NewestOnly:
             handed.append(record)
         return handed
 
-    def _time(self, record: Mapping[str, Any]) -> datetime | None:
+    def _time(self, record: Mapping[str, Any]) -> int | None:
+        """The record's change time in microseconds since 1970 (naive: UTC)."""
         value = record.get(self.stamp)
         try:
             moment = datetime.fromisoformat(str(value)) if value else None
         except ValueError:
             return None
-        if moment is not None and moment.tzinfo is None:
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment
+        return (moment - EPOCH) // MICROSECOND
 
 
-def _older(when: datetime | None, than: datetime | None) -> bool:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _older(when: int | None, than: int | None) -> bool:
     return when is not None and than is not None and when < than
 
 

@@ -23,7 +23,7 @@ from target_staffomatic import paths
 from target_staffomatic.client import AuthError, RejectedError, StaffomaticClient
 from target_staffomatic.reading import read
 from target_staffomatic.rules import Lookups
-from target_staffomatic.rules.lookups import KEPT, cut
+from target_staffomatic.rules.records import KEPT, cut
 
 
 def _fresh(

@@ -90,6 +90,26 @@ def test_saved_links_load_in_bulk_per_system_and_entity(ledger: Ledger, clock: A
     assert ledger.links("personio", "attendance") == {}
 
 
+def test_loaded_links_with_the_same_data_share_one_dict(ledger: Ledger) -> None:
+    days: list[dict[str, Any]] = [{"day": "2026-10-08"}, {"day": "2026-10-08"}]
+    days.append({"day": "2026-10-09"})
+    others: list[dict[str, Any]] = [{"on": True}, {"on": 1}, {"ids": [1]}, {"ids": [1]}]
+    for n, data in enumerate(days):
+        ledger.save_link("personio", "absence", f"a{n}", f"{n}", "f", data)
+    for n, data in enumerate(others):
+        ledger.save_link("personio", "absence", f"b{n}", f"{n}", "f", data)
+
+    loaded = ledger.links("personio", "absence")
+    assert loaded["a0"].data == loaded["a1"].data == {"day": "2026-10-08"}
+    assert loaded["a0"].data is loaded["a1"].data
+    assert loaded["a2"].data == {"day": "2026-10-09"}
+    assert loaded["b0"].data["on"] is True  # not shared with {"on": 1}
+    assert loaded["b1"].data["on"] == 1
+    assert loaded["b0"].data is not loaded["b1"].data
+    assert loaded["b2"].data == loaded["b3"].data == {"ids": [1]}
+    assert loaded["b2"].data is not loaded["b3"].data  # a list is not shared
+
+
 def test_saving_a_link_again_replaces_destination_fingerprint_data_and_time(
     ledger: Ledger, clock: Any
 ) -> None:

@@ -32,3 +32,10 @@ def test_a_version_older_than_one_already_handed_on_is_dropped_in_a_later_batch(
     assert newest([_v("1", "2026-01-01T10:00:00+00:00", "older")]) == []
     later = newest([_v("1", "2026-01-03T10:00:00+00:00", "newest")])
     assert [r["tag"] for r in later] == ["newest"]
+
+
+def test_a_time_without_offset_counts_as_utc() -> None:
+    newest = NewestOnly("updated_at")
+    assert len(newest([_v("1", "2026-01-01T10:00:00", "naive")])) == 1
+    assert newest([_v("1", "2026-01-01T11:00:00+02:00", "09:00 UTC")]) == []
+    assert len(newest([_v("1", "2026-01-01T11:00:00+01:00", "10:00 UTC")])) == 1

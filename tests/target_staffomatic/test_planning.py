@@ -11,6 +11,7 @@ from sync_ledger import Link
 from target_staffomatic.rules import (
     AbsenceIn,
     Lookups,
+    absence_key,
     absence_times,
     desired_lock,
     lifecycle,
@@ -103,6 +104,44 @@ def test_user_linked_to_another_employee_is_a_conflict_not_a_merge() -> None:
     assert not plan.ops
     assert plan.reason.startswith("conflict: user 5")
     assert "employee 77" in plan.reason
+
+
+def test_a_kept_user_holds_only_the_fields_the_rules_use_and_reads_like_that_dict() -> None:
+    lookups = Lookups()
+    read = {"id": 5, "email": "a@x.example", "custom_id": "12", "phone": "+49 30 1", "avatar": {}}
+    lookups.put_user(read)
+    user = lookups.users[5]
+    assert user == {"id": 5, "email": "a@x.example", "custom_id": "12"}
+    assert dict(user) == {"id": 5, "email": "a@x.example", "custom_id": "12"}
+    assert user.get("phone") is None
+    assert user.get("last_name", "-") == "-"
+    assert "email" in user
+    assert "last_name" not in user
+    assert "phone" not in user
+    with pytest.raises(KeyError):
+        user["last_name"]
+    assert {**user, "custom_id": "13"}["custom_id"] == "13"
+
+
+def test_a_replaced_user_moves_in_the_indexes_and_leaves_no_empty_entry() -> None:
+    lookups = Lookups()
+    lookups.put_user({"id": 5, "email": "a@x.example", "custom_id": "12", "first_name": "A"})
+    lookups.put_user({"id": 6, "email": "A@X.example", "first_name": "A"})
+    assert lookups.by_email == {"a@x.example": (5, 6)}
+    lookups.put_user({"id": 5, "email": "b@x.example", "custom_id": "14", "first_name": "B"})
+    assert lookups.by_email == {"a@x.example": (6,), "b@x.example": (5,)}
+    assert lookups.by_custom_id == {"14": (5,)}
+    assert lookups.by_name == {"a": (6,), "b": (5,)}
+
+
+def test_an_absence_key_is_the_same_moment_whatever_the_offset_it_is_written_with() -> None:
+    berlin = {"applicant_id": 5, "absence_type_id": 2, "starts_at": "2026-03-10T00:00:00+01:00"}
+    utc = {"applicant_id": 5, "absence_type_id": 2, "starts_at": "2026-03-09T23:00:00Z"}
+    later = {"applicant_id": 5, "absence_type_id": 2, "starts_at": "2026-03-10T00:00:00.001+01:00"}
+    naive = {"applicant_id": 5, "absence_type_id": 2, "starts_at": "2026-03-10T00:00:00"}
+    assert absence_key(berlin) == absence_key(utc)
+    assert absence_key(later) != absence_key(berlin)
+    assert absence_key(naive) == (5, 2, None, None)
 
 
 def test_unchanged_user_plans_no_write() -> None:

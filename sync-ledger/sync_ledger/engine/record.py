@@ -19,6 +19,7 @@ from sync_ledger.engine.apply import Applied
 from sync_ledger.engine.plan import Plan, fill_data
 from sync_ledger.engine.vocabulary import FAIL, SKIP
 from sync_ledger.ledger import Ledger, Link, Run
+from sync_ledger.records import SharedData, shared_data
 from sync_ledger.report import render_summary, run_data
 
 logger = logging.getLogger("sync_ledger.engine")
@@ -47,6 +48,8 @@ class Recorder:
         self._held_back_ids: set[tuple[str, str]] = set()
         self._links: dict[str, dict[str, Link]] = {}
         self._retries: dict[str, set[str]] = {}
+        self._data: SharedData = {}
+        """The data of the links this run made, one dict per content (:func:`shared_data`)."""
 
     def links(self, entity: str) -> dict[str, Link]:
         """The links of ``entity``, read once and kept in step with what is recorded."""
@@ -106,7 +109,7 @@ class Recorder:
         old = links.get(plan.source_id)
         if old is None or (old.dest_id, old.fingerprint, old.data) != (dest, fp, data):
             self.ledger.save_link(self.system, plan.entity, plan.source_id, dest, fp, data)
-            links[plan.source_id] = Link(dest, fp, self.now(), data)
+            links[plan.source_id] = Link(dest, fp, self.now(), shared_data(data, self._data))
 
     def _keep_retry(self, applied: Applied) -> None:
         plan = applied.plan

@@ -13,6 +13,7 @@ direct read of the Personio period confirms it is gone (``Plan.confirm``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -115,19 +116,24 @@ def read_absence(
     timed = not (second_half or first_half) and (
         starts.time() != time(0, 0) or ends.time() not in whole
     )
+    zone = _get(record, "timezone", "timezone_id")
+    # Absences wait for their employee's link until the end of the input when they come first,
+    # so the texts they repeat (person, type, status, zone) are kept once (sys.intern).
     return AbsenceIn(
         id=str(sid),
-        person_id=str(person),
-        type_id=type_id,
-        type_name=str(type_name or "").strip(),
+        person_id=sys.intern(str(person)),
+        type_id=sys.intern(type_id),
+        type_name=sys.intern(str(type_name or "").strip()),
         start=starts.date(),
         end=ends.date(),
         starts_second_half=second_half,
         ends_first_half=first_half,
-        status=norm(_get(record, "approval_status", "approval.status", "status") or "approved"),
+        status=sys.intern(
+            norm(_get(record, "approval_status", "approval.status", "status") or "approved")
+        ),
         start_time=starts.time() if timed else None,
         end_time=ends.time() if timed else None,
-        time_zone=_get(record, "timezone", "timezone_id"),
+        time_zone=sys.intern(zone) if isinstance(zone, str) else zone,
     )
 
 
@@ -219,7 +225,7 @@ def _plan_removal(
     lk: Lookups,
     link: Link | None,
     linked: int | None,
-    current: dict[str, Any] | None,
+    current: Mapping[str, Any] | None,
 ) -> Plan:
     """A period removed in Personio (rejected, cancelled, ...): delete what the sync created."""
     if linked is None:
@@ -278,7 +284,9 @@ class _Wanted:
         return ops
 
 
-def _plan_changes(plan: Plan, wanted: _Wanted, current: dict[str, Any], link: Link | None) -> Plan:
+def _plan_changes(
+    plan: Plan, wanted: _Wanted, current: Mapping[str, Any], link: Link | None
+) -> Plan:
     """Bring an existing absence in step: approve it, update it, or replace a decided one."""
     state = str(current.get("state") or "new")
     same = (link is not None and link.fingerprint == wanted.fingerprint) or absence_key(

@@ -191,7 +191,7 @@ def _cannot_create(case: _Employee) -> str:
     return ""
 
 
-def _plan_changes(plan: Plan, case: _Employee, user: dict[str, Any]) -> Plan:
+def _plan_changes(plan: Plan, case: _Employee, user: Mapping[str, Any]) -> Plan:
     """The fields that changed, then the lock the lifecycle asks for; else unchanged."""
     uid = int(user["id"])
     plan.dest_id = uid
@@ -252,7 +252,7 @@ def _match_user(
     lk: Lookups,
     link: Link | None,
     plan: Plan,
-) -> dict[str, Any] | None:
+) -> Mapping[str, Any] | None:
     """The user of this employee by custom_id, then the ledger, then e-mail; ambiguity skips."""
     try:
         user = _by_custom_id(sid, lk) or _by_link(link, lk) or _by_email(sid, email, lk)
@@ -264,20 +264,20 @@ def _match_user(
     return user
 
 
-def _by_custom_id(sid: str, lk: Lookups) -> dict[str, Any] | None:
+def _by_custom_id(sid: str, lk: Lookups) -> Mapping[str, Any] | None:
     found = sorted(lk.by_custom_id.get(sid, ()))
     if len(found) > 1:
         raise _Ambiguous(f"ambiguous: users {_ids(found)} all carry custom_id {sid}")
     return lk.users[found[0]] if found else None
 
 
-def _by_link(link: Link | None, lk: Lookups) -> dict[str, Any] | None:
+def _by_link(link: Link | None, lk: Lookups) -> Mapping[str, Any] | None:
     if link is not None and link.dest_id.isdigit() and int(link.dest_id) in lk.users:
         return lk.users[int(link.dest_id)]
     return None
 
 
-def _by_email(sid: str, email: str, lk: Lookups) -> dict[str, Any] | None:
+def _by_email(sid: str, email: str, lk: Lookups) -> Mapping[str, Any] | None:
     found = sorted(lk.by_email.get(norm(email), ())) if email else []
     if len(found) > 1:
         raise _Ambiguous(f"ambiguous: users {_ids(found)} share the employee's e-mail")

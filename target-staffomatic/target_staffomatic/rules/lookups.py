@@ -5,7 +5,7 @@ absence types and the absences of the window. Only documented fields are read: a
 come from the locations' and departments' ``user_ids``, its ``department_ids`` and the location
 it was created in.
 
-Each record is kept cut to the fields the rules use (:data:`KEPT`), so what a run holds grows
+Each record is kept cut to the fields the rules use (:mod:`.records`), so what a run holds grows
 with the number of ids, not with everything Staffomatic returns for a user or an absence.
 """
 
@@ -13,41 +13,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from vendor_http.timeutil import datetime_of
 
 from target_staffomatic.rules.base import ABSENCE, ABSENCE_TYPE, EMPLOYEE, norm
-from target_staffomatic.rules.user_fields import USER_FIELDS
+from target_staffomatic.rules.records import KEPT, KeptAbsence, KeptUser, cut
 
-KEPT: dict[str, frozenset[str]] = {
-    "users": frozenset(
-        (
-            "id",
-            "custom_id",
-            "email",
-            "first_name",
-            "last_name",
-            "department_ids",
-            "locked_at",
-            *(f.name for f in USER_FIELDS),
-        )
-    ),
-    "absences": frozenset(
-        ("id", "applicant_id", "absence_type_id", "starts_at", "ends_at", "state", "location_id")
-    ),
-    "locations": frozenset(("id", "name", "user_ids")),
-    "departments": frozenset(("id", "name", "location_id", "user_ids")),
-    "absence_types": frozenset(("id", "name", "location_id")),
-}
-"""The fields of each Staffomatic record the rules read; the rest is not kept."""
+__all__ = ["KEPT", "Lookups", "absence_key", "cut", "full_name", "learn"]
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
-def cut(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """``record`` with only the fields of :data:`KEPT` ``[kind]``."""
-    kept = KEPT[kind]
-    return {key: value for key, value in record.items() if key in kept}
+Index = dict[str, tuple[int, ...]]
+"""Users by a text (``custom_id``, e-mail, full name): nearly always one each, so a tuple."""
 
 
 class Lookups:
@@ -55,25 +35,25 @@ class Lookups:
 
     def __init__(
         self,
-        users: Iterable[dict[str, Any]] = (),
+        users: Iterable[Mapping[str, Any]] = (),
         locations: Iterable[dict[str, Any]] = (),
         departments: Iterable[dict[str, Any]] = (),
         absence_types: Iterable[dict[str, Any]] = (),
-        absences: Iterable[dict[str, Any]] | None = None,
+        absences: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
-        self.users: dict[int, dict[str, Any]] = {}
+        self.users: dict[int, KeptUser] = {}
         self.locations = {int(loc["id"]): cut("locations", loc) for loc in locations}
         self.departments = {int(d["id"]): cut("departments", d) for d in departments}
         self.absence_types: dict[int, dict[str, Any]] = {}
-        self.absences: dict[int, dict[str, Any]] | None = None
-        self.by_custom_id: dict[str, set[int]] = defaultdict(set)
-        self.by_email: dict[str, set[int]] = defaultdict(set)
-        self.by_name: dict[str, set[int]] = defaultdict(set)
+        self.absences: dict[int, KeptAbsence] | None = None
+        self.by_custom_id: Index = {}
+        self.by_email: Index = {}
+        self.by_name: Index = {}
         self.user_locations: dict[int, list[int]] = defaultdict(list)
         self.location_by_name = {norm(loc.get("name")): lid for lid, loc in self.locations.items()}
         self.department_by_name: dict[tuple[int, str], int] = {}
         self.type_by_name: dict[tuple[int, str], int] = {}
-        self.absence_by_key: dict[tuple[Any, ...], int] = {}
+        self.absence_by_key: dict[tuple[int, int, int | None, int | None], int] = {}
         self.absence_window: tuple[date, date] | None = None
         """The days whose absences ``absences`` holds (None: all that were read)."""
         for lid, loc in self.locations.items():
@@ -98,21 +78,21 @@ class Lookups:
 
     # users --------------------------------------------------------------------------------------
 
-    def put_user(self, user: dict[str, Any], location_id: int | None = None) -> None:
+    def put_user(self, record: Mapping[str, Any], location_id: int | None = None) -> None:
         """Add or replace a user (as read, or as returned by a write) in every index."""
-        user = cut("users", user)
+        user = KeptUser(record)
         uid = int(user["id"])
         old = self.users.get(uid)
         if old is not None:
-            self.by_custom_id[str(old.get("custom_id") or "")].discard(uid)
-            self.by_email[norm(old.get("email"))].discard(uid)
-            self.by_name[full_name(old)].discard(uid)
+            _unindex(self.by_custom_id, str(old.get("custom_id") or ""), uid)
+            _unindex(self.by_email, norm(old.get("email")), uid)
+            _unindex(self.by_name, full_name(old), uid)
         self.users[uid] = user
         if user.get("custom_id"):
-            self.by_custom_id[str(user["custom_id"])].add(uid)
+            _index(self.by_custom_id, str(user["custom_id"]), uid)
         if norm(user.get("email")):
-            self.by_email[norm(user.get("email"))].add(uid)
-        self.by_name[full_name(user)].add(uid)
+            _index(self.by_email, norm(user.get("email")), uid)
+        _index(self.by_name, full_name(user), uid)
         if location_id is not None:
             self._add_location(uid, int(location_id))
         for did in user.get("department_ids") or []:
@@ -137,16 +117,16 @@ class Lookups:
         if lid is not None:
             self.type_by_name.setdefault((int(lid), norm(absence_type.get("name"))), tid)
 
-    def set_absences(self, absences: Iterable[dict[str, Any]]) -> None:
+    def set_absences(self, absences: Iterable[Mapping[str, Any]]) -> None:
         self.absences = {}
         self.absence_by_key = {}
         for absence in absences:
             self.put_absence(absence)
 
-    def put_absence(self, absence: dict[str, Any]) -> None:
+    def put_absence(self, record: Mapping[str, Any]) -> None:
         if self.absences is None:
             self.absences = {}
-        absence = cut("absences", absence)
+        absence = KeptAbsence(record)
         aid = int(absence["id"])
         self.absences[aid] = absence
         self.absence_by_key.setdefault(absence_key(absence), aid)
@@ -158,18 +138,34 @@ class Lookups:
                 del self.absence_by_key[absence_key(absence)]
 
 
+def _index(index: Index, key: str, uid: int) -> None:
+    found = index.get(key, ())
+    if uid not in found:
+        index[key] = (*found, uid)
+
+
+def _unindex(index: Index, key: str, uid: int) -> None:
+    found = tuple(u for u in index.get(key, ()) if u != uid)
+    if found:
+        index[key] = found
+    else:
+        index.pop(key, None)
+
+
 def full_name(user: Mapping[str, Any]) -> str:
     return " ".join(
         part for part in (norm(user.get("first_name")), norm(user.get("last_name"))) if part
     )
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(value: Any) -> int | None:
+    """The moment ``value`` names, in microseconds since 1970 (None: not a moment with an
+    offset); an int, not a datetime, as the key of every absence of the window is kept."""
     parsed = datetime_of(value)
-    return parsed if parsed and parsed.tzinfo else None
+    return (parsed - EPOCH) // MICROSECOND if parsed and parsed.tzinfo else None
 
 
-def absence_key(absence: Mapping[str, Any]) -> tuple[Any, ...]:
+def absence_key(absence: Mapping[str, Any]) -> tuple[int, int, int | None, int | None]:
     """What identifies an absence when the ledger is lost: user, type, exact start and end."""
     return (
         int(absence.get("applicant_id") or 0),
