@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +142,19 @@ def insert(dialect: str, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+def _on_conflict(stmt: Any, table: Table, columns: Iterable[str], set_: dict[str, Any]) -> Any:
+    """``stmt`` updating ``columns`` (but the key) and ``set_`` where the key exists."""
+    keys = [c.name for c in table.primary_key.columns]
+    updates = {k: stmt.excluded[k] for k in columns if k not in keys}
+    return stmt.on_conflict_do_update(index_elements=keys, set_={**updates, **set_})
+
+
 @functools.cache
 def _upsert(dialect: str, table: Table, columns: tuple[str, ...]) -> Any:
     """The upsert of ``columns`` into ``table``, built once and reused: built anew for each row
     (as links are saved, one by one), its ON CONFLICT clause left about 14 KB of cyclic garbage
     per row, tens of MB in a large run before a full garbage collection freed it."""
-    stmt = insert(dialect, table)
-    keys = [c.name for c in table.primary_key.columns]
-    updates = {k: stmt.excluded[k] for k in columns if k not in keys}
-    return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+    return _on_conflict(insert(dialect, table), table, columns, {})
 
 
 def upsert(
@@ -161,7 +166,4 @@ def upsert(
         conn.execute(_upsert(conn.dialect.name, table, tuple(values)), values)
         return
     stmt = insert(conn.dialect.name, table).values(**values)
-    keys = [c.name for c in table.primary_key.columns]
-    updates = {k: stmt.excluded[k] for k in values if k not in keys}
-    updates.update(set_)
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
+    conn.execute(_on_conflict(stmt, table, values, set_))

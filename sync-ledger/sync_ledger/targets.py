@@ -10,7 +10,7 @@ import io
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
 
@@ -19,6 +19,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
+from vendor_http.timeutil import epoch_microseconds
 from vendor_http.urls import base_url_fault
 
 from sync_ledger.singer_input import CheckedReader, MalformedInput
@@ -165,11 +166,7 @@ class NewestOnly:
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return (moment - EPOCH) // MICROSECOND
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
+        return epoch_microseconds(moment)
 
 
 def _older(when: int | None, than: int | None) -> bool:

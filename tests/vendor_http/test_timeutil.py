@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from vendor_http.timeutil import (
     day_window,
+    epoch_microseconds,
     iso_timestamp,
     local_text,
     parse_date,
@@ -58,3 +59,13 @@ def test_day_window_is_whole_days_and_starts_no_earlier_than_asked() -> None:
     assert end == datetime(2027, 12, 2, 23, 59, 59)
     start, _ = day_window(today, 60, 365, not_before=date(2026, 11, 1))
     assert start == datetime(2026, 11, 1)
+
+
+def test_epoch_microseconds_are_the_same_for_one_moment_whatever_its_offset() -> None:
+    berlin = datetime.fromisoformat("2024-10-29T09:00:00+01:00")
+    assert epoch_microseconds(berlin) == epoch_microseconds(
+        datetime.fromisoformat("2024-10-29T08:00:00Z")
+    )
+    assert epoch_microseconds(datetime.fromisoformat("1970-01-01T00:00:01Z")) == 1_000_000
+    later = berlin + timedelta(microseconds=1)
+    assert epoch_microseconds(later) - epoch_microseconds(berlin) == 1

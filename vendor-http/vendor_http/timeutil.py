@@ -73,6 +73,15 @@ def datetime_of(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_microseconds(moment: datetime) -> int:
+    """An aware moment as microseconds since 1970: a plain int, where many are kept (a key or a
+    change time per record) and compared whatever offset they were written with."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def local_text(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` without offset (Personio v2 filters and bodies)."""
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")

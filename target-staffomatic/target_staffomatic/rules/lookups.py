@@ -13,18 +13,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from vendor_http.timeutil import datetime_of
+from vendor_http.timeutil import datetime_of, epoch_microseconds
 
 from target_staffomatic.rules.base import ABSENCE, ABSENCE_TYPE, EMPLOYEE, norm
 from target_staffomatic.rules.records import KEPT, KeptAbsence, KeptUser, cut
 
 __all__ = ["KEPT", "Lookups", "absence_key", "cut", "full_name", "learn"]
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 
 Index = dict[str, tuple[int, ...]]
 """Users by a text (``custom_id``, e-mail, full name): nearly always one each, so a tuple."""
@@ -162,7 +159,7 @@ def _instant(value: Any) -> int | None:
     """The moment ``value`` names, in microseconds since 1970 (None: not a moment with an
     offset); an int, not a datetime, as the key of every absence of the window is kept."""
     parsed = datetime_of(value)
-    return (parsed - EPOCH) // MICROSECOND if parsed and parsed.tzinfo else None
+    return epoch_microseconds(parsed) if parsed and parsed.tzinfo else None
 
 
 def absence_key(absence: Mapping[str, Any]) -> tuple[int, int, int | None, int | None]:
