@@ -1,5 +1,5 @@
-"""Meltano's settings, each resolved once where Meltano 4.4 resolves it again and again, while the
-runner (``meltano_runner.py``) prepares and runs one task.
+"""Meltano's settings, each resolved once while the runner (``meltano_runner.py``) prepares and
+runs one task, where Meltano 4.4 resolves them again and again.
 
 Preparing one task, Meltano resolves the plugins' settings some 7,000 times, and most of it
 repeats what it has just resolved, with nothing changed in between:
@@ -8,17 +8,20 @@ repeats what it has just resolved, with nothing changed in between:
   changes the environment during a task (the plugins are processes of their own): one copy.
 - ``config_with_metadata`` resolves, for each extra of a plugin (``_select``, ``_catalog``,
   ``_metadata``, ... about fifteen), every other setting of the plugin again (``as_env``), to
-  expand variables in that extra: once per resolution.
+  expand variables in that extra; and a task asks for each plugin's settings some six times
+  (its block's environment, then ``PluginInvoker.prepare``: as a dict, processed, its extras,
+  as environment variables), each time from scratch, as every plugin settings service asks for
+  the project's own hundred settings. Here each service resolves each of the two once per set
+  of arguments during the task, and every caller gets its own copy of the values.
 - ``find_setting`` scans the plugin's setting definitions (through ``Canonical.__getattr__``) for
-  every look-up of a setting by name: an index of them, made again whenever Meltano makes the
-  list of definitions again (after a setting is written).
-- Every plugin settings service Meltano creates (about ten a task) resolves the project's own
-  settings (about a hundred) as environment variables: once per task.
+  every look-up of a setting by name: an index of them.
 
-Each replacement returns what the method it replaces returns
-(``tests/scripts/test_meltano_settings.py`` compares them on the project's plugins), and is in
-place only inside :func:`resolved_once`. Where a method is not there in the form expected
-(another Meltano version), it is left alone and Meltano resolves as it always does.
+What was resolved is kept per settings service and per list of its definitions (Meltano makes
+that list again after it writes a setting), so a service made anew, for other overrides or
+another environment, resolves again. Each replacement returns what the method it replaces
+returns (``tests/scripts/test_meltano_settings.py`` compares them on every plugin of the
+project), and is in place only inside :func:`resolved_once`. Where a method is not there in the
+form expected (another Meltano version), it is left alone and Meltano resolves as it always does.
 """
 
 from __future__ import annotations
@@ -29,42 +32,46 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_MISSING = object()
-_within: list[dict[tuple[Any, ...], tuple[Any, dict[str, str]]]] = []
-"""The ``as_env`` results of the outermost ``config_with_metadata`` call running (if one is)."""
+_resolved: list[dict[tuple[Any, ...], tuple[Any, Any]]] = []
+"""What the settings services resolved during the task (while :func:`resolved_once` runs)."""
 
 
 def _env(copy: dict[str, str]) -> property:
     return property(lambda service: {**copy, **service.env_override})
 
 
-def _config_with_metadata(original: Callable[..., Any]) -> Callable[..., Any]:
-    def config_with_metadata(self: Any, *args: Any, **kwargs: Any) -> Any:
-        outermost = not _within
-        if outermost:
-            _within.append({})
-        try:
+def _memoized(original: Callable[..., Any], copy: Callable[[Any], Any]) -> Callable[..., Any]:
+    """``original`` (a settings service's method, called with keywords) run once per service,
+    its definitions and arguments, during the task; each caller gets its own ``copy``."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _resolved or args:
             return original(self, *args, **kwargs)
-        finally:
-            if outermost:
-                _within.clear()
+        definitions = self.definitions()  # a new list after Meltano wrote a setting
+        # what the key names by id (the service, its definitions, the arguments: a source
+        # manager among them) is kept with the result, so no id is another's meanwhile; not the
+        # database session a setting stored in the system database is read with (no setting is
+        # written there during a run, and each part of Meltano's run brings a session of its own)
+        key: tuple[Any, ...] = (original, id(self), id(definitions))
+        key += tuple((k, id(v)) for k, v in sorted(kwargs.items()) if k != "session")
+        if key not in _resolved[0]:
+            _resolved[0][key] = ((self, definitions, kwargs), original(self, **kwargs))
+        return copy(_resolved[0][key][1])
 
-    return config_with_metadata
+    return method
 
 
-def _as_env(original: Callable[..., Any]) -> Callable[..., Any]:
-    def as_env(self: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
-        if not _within or args:
-            return original(self, *args, **kwargs)
-        resolution = _within[0]
-        # the arguments (a source manager among them) are kept alive with the result, so their
-        # ids stay theirs for as long as the key is used
-        key = (id(self), *((name, id(value)) for name, value in sorted(kwargs.items())))
-        if key not in resolution:
-            resolution[key] = ((self, kwargs), original(self, **kwargs))
-        return dict(resolution[key][1])
+def _copy(value: Any) -> Any:
+    """A copy of a setting's value (text, numbers, and lists and objects of them) to change."""
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    return value
 
-    return as_env
+
+def _metadata_copy(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {**meta, "value": _copy(meta["value"])} for name, meta in config.items()}
 
 
 def _find_setting() -> Callable[..., Any]:
@@ -85,19 +92,6 @@ def _find_setting() -> Callable[..., Any]:
     return find_setting
 
 
-def _project_as_env(original: Callable[..., Any]) -> Callable[..., Any]:
-    resolved: dict[int, tuple[Any, dict[str, str]]] = {}
-
-    def as_env(self: Any, *args: Any, **kwargs: Any) -> dict[str, str]:
-        if args or kwargs:
-            return original(self, *args, **kwargs)
-        if id(self) not in resolved or resolved[id(self)][0] is not self:
-            resolved[id(self)] = (self, original(self))
-        return dict(resolved[id(self)][1])
-
-    return as_env
-
-
 def _expected(owner: type, name: str, parameters: list[str]) -> bool:
     """Whether ``owner`` defines method ``name`` itself with these first parameters."""
     found = owner.__dict__.get(name)
@@ -110,44 +104,32 @@ def _expected(owner: type, name: str, parameters: list[str]) -> bool:
 def resolved_once(extra: dict[str, str]) -> Iterator[None]:
     """``os.environ`` with ``extra`` (Meltano reads it as ``meltano run`` would), and Meltano's
     settings resolved once each, for one task."""
-    from meltano.core.project_settings_service import ProjectSettingsService
     from meltano.core.settings_service import SettingsService
 
     saved = dict(os.environ)
     os.environ.update(extra)
-    replaced: list[tuple[type, str, Any]] = []
+    replaced: list[tuple[str, Any]] = []
 
-    def replace(owner: type, name: str, replacement: Any) -> None:
-        replaced.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, replacement)
+    def replace(name: str, replacement: Any) -> None:
+        replaced.append((name, SettingsService.__dict__[name]))
+        setattr(SettingsService, name, replacement)
 
     if isinstance(SettingsService.__dict__.get("env"), property):
-        replace(SettingsService, "env", _env(dict(os.environ)))
-    if _expected(SettingsService, "config_with_metadata", ["self"]) and _expected(
-        SettingsService, "as_env", ["self", "args", "kwargs"]
-    ):
-        replace(
-            SettingsService,
-            "config_with_metadata",
-            _config_with_metadata(SettingsService.config_with_metadata),
-        )
-        replace(SettingsService, "as_env", _as_env(SettingsService.as_env))
-    if _expected(SettingsService, "find_setting", ["self", "name"]) and _expected(
-        SettingsService, "definitions", ["self"]
-    ):
-        replace(SettingsService, "find_setting", _find_setting())
-    if "as_env" not in ProjectSettingsService.__dict__ and any(
-        owner is SettingsService for owner, name, _ in replaced if name == "as_env"
-    ):
-        # project settings: what SettingsService.as_env (above) gives, once per service
-        replace(ProjectSettingsService, "as_env", _project_as_env(SettingsService.as_env))
+        replace("env", _env(dict(os.environ)))
+    if _expected(SettingsService, "definitions", ["self"]):
+        if _expected(SettingsService, "config_with_metadata", ["self"]):
+            original = SettingsService.config_with_metadata
+            replace("config_with_metadata", _memoized(original, _metadata_copy))
+        if _expected(SettingsService, "as_env", ["self", "args", "kwargs"]):
+            replace("as_env", _memoized(SettingsService.as_env, dict))
+        if _expected(SettingsService, "find_setting", ["self", "name"]):
+            replace("find_setting", _find_setting())
+    _resolved.append({})
     try:
         yield
     finally:
-        for owner, name, original in reversed(replaced):
-            if original is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, original)
+        _resolved.clear()
+        for name, original in reversed(replaced):
+            setattr(SettingsService, name, original)
         os.environ.clear()
         os.environ.update(saved)
