@@ -75,12 +75,13 @@ def _metadata_copy(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 
 def _find_setting() -> Callable[..., Any]:
+    # each service is kept with its index, so its id names no other service meanwhile
     indexes: dict[int, tuple[Any, list[Any], dict[str, Any]]] = {}
 
     def find_setting(self: Any, name: str) -> Any:
         definitions = self.definitions()
         known = indexes.get(id(self))
-        if known is None or known[0] is not self or known[1] is not definitions:
+        if known is None or known[1] is not definitions:
             index: dict[str, Any] = {}
             for setting in definitions:  # the first definition named or aliased so, as Meltano
                 index.setdefault(setting.name, setting)
