@@ -10,7 +10,7 @@ It reads the project's facts (``meltano_facts.py``), leaves out the tasks that h
 do, keeps each extractor's catalog (``sync_tasks.py``), then runs each task through Meltano's
 own command-line interface, in this process: ``meltano run TASK`` with its own run id, so
 state, bookmarks, the system database and the plugins' config are Meltano's, exactly as for
-``meltano run``. Starting Meltano (importing it: about 1.5 s) happens once, not once per task,
+``meltano run``. Starting Meltano (importing it: about 0.7 s) happens once, not once per task,
 and each task's settings are resolved once each where Meltano would resolve them again and
 again (``meltano_settings.py``).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import subprocess
 import sys
@@ -150,5 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
+def let_go() -> None:
+    """Before the interpreter ends: close the connections to Meltano's system database (a
+    PostgreSQL server sees a goodbye, not a dropped connection), then leave the objects this
+    process made to the end of the process instead of the garbage collector's last passes
+    (finalizing Meltano's object graph took ~0.25 s of every sync). Exit handlers still run
+    (Meltano's telemetry among them); only cycles of objects are not taken apart one by one."""
+    from meltano.core import db
+
+    for engine, _ in list(getattr(db, "_engines", {}).values()):
+        engine.dispose()
+    gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if "meltano.core.db" in sys.modules:
+        let_go()
+    sys.exit(code)
