@@ -22,12 +22,14 @@ Each person is an employee in Personio, a user in Staffomatic, or both. The edge
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 COMPANY_TIME_ZONE = "Europe/Berlin"
 OFFICES = ("Berlin", "Hamburg")
 DEPARTMENTS = {"Berlin": ("Kitchen", "Service", "Bar"), "Hamburg": ("Kitchen", "Logistics")}
 TEAMS = ("Early shift", "Late shift")
+
 DOMAIN = "demo-gastro.example"
 
 # Credentials of the demo seed (also listed in sandbox/README.md). Not secrets: sandbox only.
@@ -39,6 +41,11 @@ STAFFOMATIC_ACCOUNT = "demo"
 STAFFOMATIC_EMAIL = "api@demo-gastro.example"
 STAFFOMATIC_PASSWORD = "demo-password"
 STAFFOMATIC_API_TOKEN = "demo-api-token"
+
+
+def company_today() -> date:
+    """Today where the company is: the seeds' ``today`` (the machine's date may be another)."""
+    return datetime.now(ZoneInfo(COMPANY_TIME_ZONE)).date()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from sandbox.core import SandboxError
 from sandbox.personio import PersonioEmulator
 from sandbox.personio.seed import build
-from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET
+from sandbox.roster import PERSONIO_CLIENT_ID, PERSONIO_CLIENT_SECRET, company_today
 from sandbox.server import Sandbox
 from starlette.testclient import TestClient
 
@@ -30,7 +30,7 @@ def emulator() -> PersonioEmulator:
 def test_demo_seed_holds_every_edge_case_of_the_issue() -> None:
     state = build("demo")
     employees = {e["id"]: e["attributes"] for e in state["employees"]}
-    today = date.today()
+    today = company_today()
     assert len(employees) >= 20
     assert {e["office"]["name"] for e in employees.values()} == {"Berlin", "Hamburg"}
     assert len({e["department"]["name"] for e in employees.values()}) >= 3

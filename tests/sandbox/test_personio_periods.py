@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sandbox.personio import PersonioEmulator
+from sandbox.roster import company_today
 from starlette.testclient import TestClient
 
 from tests.sandbox.personio_clients import connect
 
-TODAY = date.today()
+TODAY = company_today()
 
 
 @pytest.fixture

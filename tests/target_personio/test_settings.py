@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sandbox.roster import company_today
 from target_personio.client import RunStopped
 from target_personio.target import TargetPersonio
 
@@ -68,7 +69,7 @@ def test_wrong_credentials_stop_the_run_with_one_sentence_and_no_secret(
         "client_secret": "wrong-secret-value",
         "ledger_url": f"sqlite:///{tmp_path / 'l.db'}",
     }
-    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    day = (company_today() - timedelta(days=1)).isoformat()
     text = singer_input([timer(1, ANNA, f"{day} 08:00", f"{day} 12:00")])
     result = run_cli(tmp_path, config, text)
     assert result.returncode == 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from sandbox.roster import company_today
 from sandbox.server import Sandbox
 
 from tests.target_personio.helpers import ANNA, singer_input, timer
@@ -24,7 +25,7 @@ def test_summary_table_is_printed_once_on_stderr(sandbox: Sandbox, tmp_path: Pat
         "dry_run": True,
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
-    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    day = (company_today() - timedelta(days=1)).isoformat()
     text = singer_input([timer(1, ANNA, f"{day} 08:00", f"{day} 12:00")])
     result = subprocess.run(
         [CLI, "--config", str(tmp_path / "config.json")],

@@ -86,7 +86,7 @@ TYPES = {
 
 
 def today() -> date:
-    return date.today()
+    return roster.company_today()
 
 
 def employee(person: roster.Person, **changes: Any) -> dict[str, Any]:

@@ -57,13 +57,14 @@ from sandbox.roster import (
     PERSONIO_RESTRICTED_CLIENT_ID,
     PERSONIO_RESTRICTED_CLIENT_SECRET,
     Person,
+    company_today,
     scale_people,
 )
 
 
 def build(seed: str, today: date | None = None, **params: Any) -> dict[str, Any]:
     """The state document of ``seed``; raises :class:`SandboxError` for a bad seed or parameter."""
-    today = today or date.today()
+    today = today or company_today()
     if seed not in SEEDS:
         raise SandboxError(f"unknown seed {seed!r}; use one of {', '.join(SEEDS)}")
     unknown = set(params) - set(SCALE_PARAMS)
