@@ -28,11 +28,11 @@ Names are looked up as schedules first, then as jobs. Standard library only; it 
 current directory's project.
 
 Files it makes Meltano write (the plugins' generated config, which holds secrets) are private
-to the user (umask 077). One sync at a time per project: a second one waits (``--wait``,
-default 30 minutes) for the first to end, then runs. SIGTERM or SIGINT stops the running task's
-whole process group (Meltano and the plugins) and exits 128 + the signal number, with one
-sentence; ``--timeout`` does the same once the sync (its wait included) has run that long, and
-exits 124.
+to the user (umask 077), and so is the project's ``.meltano`` folder. One sync at a time per
+project: a second one waits (``--wait``, default 30 minutes) for the first to end, then runs.
+SIGTERM or SIGINT stops the running task's whole process group (Meltano and the plugins) and
+exits 128 + the signal number, with one sentence; ``--timeout`` does the same once the sync (its
+wait included) has run that long, and exits 124.
 """
 
 from __future__ import annotations
@@ -123,9 +123,14 @@ def one_sync_at_a_time(names: str, wait: float) -> Iterator[None]:
 
 
 def make_private(meltano_dir: Path) -> None:
-    """Files an earlier run left readable by others (a ``meltano run`` by hand, under another
-    umask) in Meltano's run and log folders: the plugins' config there holds secrets, and a file
-    rewritten keeps its mode. Only the group and other bits are taken away."""
+    """Meltano's folder closed to others, so that what a plain ``meltano run`` writes there under
+    another umask (the plugins' config, which holds secrets, is written for every run) cannot be
+    read by them even before the next sync; and files an earlier run left readable by others in
+    its run and log folders (a file rewritten keeps its mode). Only group and other bits are
+    taken away."""
+    with contextlib.suppress(OSError):
+        if meltano_dir.is_dir() and not meltano_dir.is_symlink():
+            meltano_dir.chmod(meltano_dir.stat().st_mode & 0o700)
     for folder in ("run", "logs"):
         for path in (meltano_dir / folder).rglob("*"):
             with contextlib.suppress(OSError):

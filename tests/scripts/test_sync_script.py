@@ -1,4 +1,5 @@
-"""scripts/sync.py: how a dry run groups a job's tasks, stopping it, and its --timeout."""
+"""scripts/sync.py: how a dry run groups a job's tasks, Meltano's folder kept private, stopping it,
+and its --timeout."""
 
 from __future__ import annotations
 
@@ -16,14 +17,29 @@ from types import ModuleType
 import pytest
 
 
-def load_sync_tasks() -> ModuleType:
-    path = Path(__file__).parents[2] / "scripts" / "sync_tasks.py"
-    spec = importlib.util.spec_from_file_location("sync_tasks_module", path)
+def load_script(name: str) -> ModuleType:
+    path = Path(__file__).parents[2] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_module", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_meltano_folder_and_files_left_readable_are_made_private(tmp_path: Path) -> None:
+    meltano = tmp_path / ".meltano"
+    config = meltano / "run" / "tap-x" / "tap.config.json"
+    config.parent.mkdir(parents=True)
+    config.write_text("{}")
+    for path, mode in ((meltano, 0o755), (config.parent, 0o755), (config, 0o644)):
+        path.chmod(mode)
+    sync = load_script("sync")
+    sync.make_private(meltano)
+    # a file a plain `meltano run` writes later under umask 022 is out of others' reach
+    assert stat.S_IMODE(meltano.stat().st_mode) == 0o700
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    sync.make_private(tmp_path / "no-project-yet")  # nothing to do, no error
 
 
 def test_dry_run_plans_each_pipeline_in_one_target_run() -> None:
@@ -33,7 +49,7 @@ def test_dry_run_plans_each_pipeline_in_one_target_run() -> None:
         "tap-staffomatic--absences target-personio",
         "tap-staffomatic--timers target-personio",
     ]
-    assert load_sync_tasks().dry_run_tasks(tasks) == [
+    assert load_script("sync_tasks").dry_run_tasks(tasks) == [
         "tap-personio target-staffomatic",
         "tap-staffomatic target-personio",
     ]
@@ -45,7 +61,7 @@ def test_dry_run_keeps_tasks_of_other_loaders_or_plugins_apart() -> None:
         "tap-staffomatic--absences target-personio",
         "tap-personio--employees target-jsonl",
     ]
-    assert load_sync_tasks().dry_run_tasks(tasks) == tasks
+    assert load_script("sync_tasks").dry_run_tasks(tasks) == tasks
 
 
 # --- stopping and the files a run leaves --------------------------------------------------------
