@@ -11,8 +11,10 @@ do, keeps each extractor's catalog (``sync_tasks.py``), then runs each task thro
 own command-line interface, in this process: ``meltano run TASK`` with its own run id, so
 state, bookmarks, the system database and the plugins' config are Meltano's, exactly as for
 ``meltano run``. Starting Meltano (importing it: about 0.7 s) happens once, not once per task,
-and each task's settings are resolved once each where Meltano would resolve them again and
-again (``meltano_settings.py``).
+with the garbage collector off until the project is read (0.1 s less), from a parse of
+``meltano.yml`` kept from the sync before (``meltano_parsed.py``: 0.15 s less), and each task's
+settings are resolved once each where Meltano would resolve them again and again
+(``meltano_settings.py``).
 
 Prints the same lines as ``sync.py`` on standard output (Meltano logs on standard error), and
 exits 0 when every task succeeded, 1 when one failed, :data:`UNAVAILABLE` when Meltano's library
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from meltano_parsed import keep_parsed
 from meltano_settings import resolved_once
 from sync_tasks import catalog_for, run_names, skipped, tasks_of
 
@@ -101,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
+    gc.disable()  # Meltano's import and the project's facts: a heap of objects, no garbage
     try:
         from meltano.cli import cli  # noqa: F401  (sets Meltano's logging up: on standard error)
         from meltano_facts import facts
 
+        keep_parsed()
         with resolved_once({}):
             found = facts(args.environment, args.names)
     except Stopped as stop:
@@ -112,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # another Meltano version, or a project it cannot read
         print(f"Meltano's library could not read the project: {err!r}", file=sys.stderr)
         return UNAVAILABLE
+    finally:
+        gc.freeze()  # what is there now lives as long as the process: not looked at again
+        gc.enable()
 
     executable = [str(Path(sys.executable).with_name("meltano"))]
     top = ["--environment", args.environment] if args.environment else []

@@ -370,9 +370,11 @@ def test_two_full_syncs_at_once_end_as_one_and_one_that_cannot_wait_says_why(
     meltano = sync.project / ".meltano"
     configs = (meltano / "run").rglob("*.json")  # the plugins' generated config, with secrets
     kept = meltano.glob("sync-catalogs/*")  # the catalogs scripts/sync.py keeps
+    parsed = list(meltano.glob("sync-parsed/*"))  # and its runner's parse of meltano.yml
     left = [*ledger_file.parent.glob("*.db*"), *configs, *meltano.glob("logs/**/*"), *kept]
-    readable = [str(p) for p in left if p.is_file() and p.stat().st_mode & 0o077]
+    readable = [str(p) for p in [*left, *parsed] if p.is_file() and p.stat().st_mode & 0o077]
     assert ledger_file.exists()
+    assert len(parsed) == 1
     assert readable == []
     # (after the check: a plain `meltano run` makes files under the shell's umask)
     assert_nothing_written_again(sync)
