@@ -144,12 +144,15 @@ def run_pipeline(
     tag: str,
     timeout: float,
     catalog: Path | None = None,
+    installs: dict[str, Path] | None = None,
 ) -> tuple[float, dict[str, ProcessResult], Messages, dict[str, Any] | None]:
     """``tap | target`` as two processes; wall time, per-process results, messages, last state.
-    With ``catalog`` the tap reads what it selects (as Meltano runs it), else every stream."""
+    With ``catalog`` the tap reads what it selects (as Meltano runs it), else every stream;
+    ``installs``: the executable of each plugin (default: the ones next to this Python)."""
     logs = {name: workdir / f"{tag}-{name}.log" for name in (pipeline.tap, pipeline.target)}
     out = workdir / f"{tag}-{pipeline.target}.out"
-    tap_command = [str(BIN / pipeline.tap), "--config", str(configs[pipeline.tap])]
+    executable = {name: BIN / name for name in logs} | (installs or {})
+    tap_command = [str(executable[pipeline.tap]), "--config", str(configs[pipeline.tap])]
     if state is not None:
         tap_command += ["--state", str(state)]
     if catalog is not None:
@@ -163,7 +166,7 @@ def run_pipeline(
         started = time.monotonic()
         tap = subprocess.Popen(tap_command, stdout=subprocess.PIPE, stderr=tap_log)
         target = subprocess.Popen(
-            [str(BIN / pipeline.target), "--config", str(configs[pipeline.target])],
+            [str(executable[pipeline.target]), "--config", str(configs[pipeline.target])],
             stdin=subprocess.PIPE,
             stdout=target_out,
             stderr=target_log,
