@@ -289,8 +289,10 @@ class Bench:
             loader: meltano_file(self.project, env, loader, "config", files / "target.json"),
         }
         state = self.states.get(pipeline.short) if incremental else None
-        installs = {pipeline.tap: installed(self.project, extractor)}
-        installs[loader] = installed(self.project, loader)
+        installs = {
+            pipeline.tap: installed(self.project, extractor),
+            loader: installed(self.project, loader),
+        }
         self.cooldown()
         warm(list(installs.values()))
         tag = f"piped-{name}-{extractor}"

@@ -151,7 +151,7 @@ def run_pipeline(
     ``installs``: the executable of each plugin (default: the ones next to this Python)."""
     logs = {name: workdir / f"{tag}-{name}.log" for name in (pipeline.tap, pipeline.target)}
     out = workdir / f"{tag}-{pipeline.target}.out"
-    executable = {name: BIN / name for name in logs} | (installs or {})
+    executable = {name: BIN / name for name in (pipeline.tap, pipeline.target)} | (installs or {})
     tap_command = [str(executable[pipeline.tap]), "--config", str(configs[pipeline.tap])]
     if state is not None:
         tap_command += ["--state", str(state)]

@@ -49,13 +49,12 @@ def keep_parsed(folder: Path = PARSED) -> None:
             content = hashlib.sha256(f"{versions}\n{text}".encode()).hexdigest()
             kept = folder / f"{file}-{content}.pickle"
             data = read(kept)
-            if data is not None:
-                digest = meltano_yaml.hash_sha256(text)
-                meltano_yaml.cache[resolved] = meltano_yaml.CachedCommentedMap(digest, data)
-            else:
+            if data is None:
                 data = parse(resolved)
                 write(kept, data)
                 return data
+            digest = meltano_yaml.hash_sha256(text)
+            meltano_yaml.cache[resolved] = meltano_yaml.CachedCommentedMap(digest, data)
         return parse(resolved)  # Meltano's own cache: the same text, else parsed again
 
     load.keeps_parsed = True  # type: ignore[attr-defined]

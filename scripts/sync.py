@@ -128,14 +128,11 @@ def make_private(meltano_dir: Path) -> None:
     read by them even before the next sync; and files an earlier run left readable by others in
     its run and log folders (a file rewritten keeps its mode). Only group and other bits are
     taken away."""
-    with contextlib.suppress(OSError):
-        if meltano_dir.is_dir() and not meltano_dir.is_symlink():
-            meltano_dir.chmod(meltano_dir.stat().st_mode & 0o700)
-    for folder in ("run", "logs"):
-        for path in (meltano_dir / folder).rglob("*"):
-            with contextlib.suppress(OSError):
-                if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
-                    path.chmod(path.stat().st_mode & 0o700)
+    left = [p for f in ("run", "logs") for p in (meltano_dir / f).rglob("*") if p.is_file()]
+    for path in (meltano_dir, *left):
+        with contextlib.suppress(OSError):
+            if not path.is_symlink() and path.stat().st_mode & 0o077:
+                path.chmod(path.stat().st_mode & 0o700)
 
 
 def meltano_executable() -> str:
